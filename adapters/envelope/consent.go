@@ -1,0 +1,127 @@
+package envelope
+
+import (
+	"time"
+
+	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
+)
+
+// ConsentChange is one entry of the consent ledger, published by the
+// engine's outbox relay on <prefix>.v1.consent.<business> with Nats-Msg-Id
+// set to the outbox effect id, for the business's systems (CRM, marketing
+// tools) to mirror. Its fields are exactly bot.ConsentEvent's, with the
+// evidence of what caused the change.
+//
+//	{"v":1,"type":"consent_change","id":"in:wamid.HBgL1:0","customer":"+14155550100",
+//	 "business":"acme","channel":"whatsapp","topic":"order_updates","category":"utility",
+//	 "status":"opted_in","source":"in_channel","trigger":"button optin_yes",
+//	 "inbound_id":"wamid.HBgL1","inbound_text":"Yes please",
+//	 "prompt":"Acme Outfitters here on WhatsApp…","flow":"retail",
+//	 "flow_version":"3f2a9c1b7d0e","at":"2026-01-01T09:30:00Z"}
+//
+// Required: id, customer, business, channel, topic, status (opted_in or
+// opted_out), source, at. The sources are those of bot.Sources; more may be
+// added within version 1, so a reader accepts one it does not know. topic "all" with status
+// opted_out ends every topic. inbound_text and prompt are the customer's
+// and the bot's exact words: personal data, treat accordingly.
+type ConsentChange struct {
+	ID          string            `json:"id"`
+	Customer    bot.CustomerID    `json:"customer"`
+	Business    bot.BusinessID    `json:"business"`
+	Channel     string            `json:"channel"`
+	Topic       flows.Topic       `json:"topic"`
+	Category    flows.Category    `json:"category"`
+	Status      bot.ConsentStatus `json:"status"`
+	Source      bot.Source        `json:"source"`
+	Trigger     string            `json:"trigger"`
+	InboundID   string            `json:"inbound_id"`
+	InboundText string            `json:"inbound_text"`
+	Prompt      string            `json:"prompt"`
+	FlowName    string            `json:"flow"`
+	FlowVersion string            `json:"flow_version"`
+	At          time.Time         `json:"at"`
+}
+
+// ConsentChangeOf copies a ledger event into its envelope.
+func ConsentChangeOf(e bot.ConsentEvent) ConsentChange {
+	return ConsentChange{
+		ID: e.ID, Customer: e.Customer, Business: e.Business, Channel: e.Channel,
+		Topic: e.Topic, Category: e.Category, Status: e.Status, Source: e.Source,
+		Trigger: e.Trigger, InboundID: e.InboundID, InboundText: e.InboundText,
+		Prompt: e.Prompt, FlowName: e.FlowName, FlowVersion: e.FlowVersion, At: e.At,
+	}
+}
+
+// ToBot converts back to the ledger event.
+func (c ConsentChange) ToBot() bot.ConsentEvent {
+	return bot.ConsentEvent{
+		ID: c.ID, Customer: c.Customer, Business: c.Business, Channel: c.Channel,
+		Topic: c.Topic, Category: c.Category, Status: c.Status, Source: c.Source,
+		Trigger: c.Trigger, InboundID: c.InboundID, InboundText: c.InboundText,
+		Prompt: c.Prompt, FlowName: c.FlowName, FlowVersion: c.FlowVersion, At: c.At,
+	}
+}
+
+// MarshalJSON writes the envelope with "v" and "type".
+func (c ConsentChange) MarshalJSON() ([]byte, error) {
+	type body ConsentChange
+	return marshal(TypeConsent, body(c))
+}
+
+// UnmarshalJSON decodes and validates, like DecodeConsent.
+func (c *ConsentChange) UnmarshalJSON(data []byte) error {
+	v, err := DecodeConsent(data)
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
+// DecodeConsent decodes and validates a consent_change envelope.
+func DecodeConsent(data []byte) (ConsentChange, error) {
+	if err := expectType(data, TypeConsent); err != nil {
+		return ConsentChange{}, err
+	}
+	return decodeConsent(data)
+}
+
+func decodeConsent(data []byte) (ConsentChange, error) {
+	type body ConsentChange
+	var w struct {
+		body
+		At *string `json:"at"`
+	}
+	if err := unmarshal(TypeConsent, data, &w); err != nil {
+		return ConsentChange{}, err
+	}
+	cc := ConsentChange(w.body)
+	c := checker{typ: TypeConsent}
+	cc.At = c.timestamp("at", w.At)
+	cc.check(&c)
+	if err := c.result(); err != nil {
+		return ConsentChange{}, err
+	}
+	return cc, nil
+}
+
+// Validate reports the first problem that would make the envelope
+// undecodable, as an *Error.
+func (cc ConsentChange) Validate() error {
+	c := checker{typ: TypeConsent}
+	cc.check(&c)
+	return c.result()
+}
+
+func (cc ConsentChange) check(c *checker) {
+	c.id("id", cc.ID)
+	c.customer("customer", cc.Customer)
+	c.required("business", string(cc.Business))
+	c.required("channel", cc.Channel)
+	c.required("topic", string(cc.Topic))
+	c.oneOf("status", string(cc.Status), string(bot.OptedIn), string(bot.OptedOut))
+	// Any source is accepted: sources may be added within version 1.
+	c.required("source", string(cc.Source))
+	c.present("at", cc.At)
+}

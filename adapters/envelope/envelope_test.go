@@ -1,0 +1,379 @@
+package envelope
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/optinbot/optinbot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/<dir>/<name>.golden, or rewrites it
+// with -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test -update after checking):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+func indent(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return "marshal: " + err.Error()
+	}
+	return string(b)
+}
+
+// describeDecode renders the outcome of Decode for a golden file: the error,
+// or the envelope re-encoded and its conversions to the engine's types.
+func describeDecode(data []byte) string {
+	var b strings.Builder
+	v, err := Decode(data)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return fmt.Sprintf("error (not an *Error!): %v\n", err)
+		}
+		fmt.Fprintf(&b, "error: %v\nkind: %v\nfield: %s\nbad input: %v\n", err, e.Kind, e.Field, errors.Is(err, bot.ErrBadInput))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "decoded: %T\n%s\n", v, indent(v))
+	switch m := v.(type) {
+	case InboundMessage:
+		in, err := m.ToBot()
+		fmt.Fprintf(&b, "--- ToBot (err %v) ---\n%s\n", err, indent(in))
+	case SendRequest:
+		r, err := m.ToBot()
+		fmt.Fprintf(&b, "--- ToBot (err %v) ---\n%s\n", err, indent(r))
+	case DeliveryStatus:
+		o, ok := m.ProviderOptOut()
+		fmt.Fprintf(&b, "--- ProviderOptOut (%v) ---\n%s\n", ok, indent(o))
+	case ConsentChange:
+		fmt.Fprintf(&b, "--- ToBot ---\n%s\n", indent(m.ToBot()))
+	}
+	return b.String()
+}
+
+func TestDecodeGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/decode/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := describeDecode(data)
+			isErr := strings.HasPrefix(got, "error")
+			if want := strings.HasPrefix(name, "err_"); isErr != want {
+				t.Errorf("error = %v, want %v (files named err_* must fail, others decode):\n%s", isErr, want, got)
+			}
+			golden(t, strings.TrimSuffix(f, ".json")+".golden", []byte(got))
+		})
+	}
+}
+
+// TestDecodeErrors pins the kind and field of each rejection, so the golden
+// files cannot drift into a vaguer error unnoticed.
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		file  string
+		kind  error
+		field string
+	}{
+		{"err_bad_json", ErrSyntax, ""},
+		{"err_not_object", ErrSyntax, ""},
+		{"err_empty", ErrSyntax, ""},
+		{"err_missing_version", ErrVersion, "v"},
+		{"err_version_2", ErrVersion, "v"},
+		{"err_version_string", ErrVersion, "v"},
+		{"err_version_float", ErrVersion, "v"},
+		{"err_missing_type", ErrMissing, "type"},
+		{"err_type_number", ErrValue, "type"},
+		{"err_unknown_type", ErrUnknownType, "type"},
+		{"err_inbound_missing_id", ErrMissing, "id"},
+		{"err_inbound_missing_from", ErrMissing, "from"},
+		{"err_inbound_bad_from", ErrCustomer, "from"},
+		{"err_inbound_from_no_plus", ErrCustomer, "from"},
+		{"err_inbound_bad_timestamp", ErrTimestamp, "timestamp"},
+		{"err_inbound_timestamp_no_zone", ErrTimestamp, "timestamp"},
+		{"err_inbound_timestamp_unix", ErrValue, "timestamp"},
+		{"err_inbound_missing_timestamp", ErrMissing, "timestamp"},
+		{"err_inbound_id_number", ErrValue, "id"},
+		{"err_inbound_id_newline", ErrValue, "id"},
+		{"err_inbound_button_no_id", ErrMissing, "button.id"},
+		{"err_inbound_button_string", ErrValue, "button"},
+		{"err_send_bad_kind", ErrValue, "kind"},
+		{"err_send_missing_template", ErrMissing, "template"},
+		{"err_send_missing_text", ErrMissing, "text"},
+		{"err_send_missing_business", ErrMissing, "business"},
+		{"err_status_bad_status", ErrValue, "status"},
+		{"err_status_opted_out_string", ErrValue, "customer_opted_out"},
+		{"err_outbound_missing_to", ErrMissing, "to"},
+		{"err_consent_bad_status", ErrValue, "status"},
+		{"err_consent_bad_at", ErrTimestamp, "at"},
+		{"err_decision_refused_no_reason", ErrMissing, "reason"},
+		{"err_decision_allowed_with_reason", ErrValue, "reason"},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		seen[tt.file] = true
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile("testdata/decode/" + tt.file + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Decode(data)
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Decode error = %v, want an *Error", err)
+			}
+			if !errors.Is(err, tt.kind) || !errors.Is(err, bot.ErrBadInput) {
+				t.Errorf("error %q: kind %v, want %v and bot.ErrBadInput", err, e.Kind, tt.kind)
+			}
+			if e.Field != tt.field {
+				t.Errorf("error %q: field %q, want %q", err, e.Field, tt.field)
+			}
+			if tt.field != "" && !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.field)) {
+				t.Errorf("error %q does not name the field %q", err, tt.field)
+			}
+		})
+	}
+	files, _ := filepath.Glob("testdata/decode/err_*.json")
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !seen[name] {
+			t.Errorf("%s has no entry in TestDecodeErrors", name)
+		}
+	}
+}
+
+// TestErrorsHideCustomerData: errors are logged, so they never hold a full
+// phone number or the message text.
+func TestErrorsHideCustomerData(t *testing.T) {
+	for _, tt := range []struct{ file, secret string }{
+		{"err_inbound_bad_from", "+1415555010099999"},
+		{"err_inbound_bad_from", "hi"},
+		{"err_inbound_from_no_plus", "14155550100"},
+		{"err_inbound_bad_timestamp", "+14155550100"},
+	} {
+		data, _ := os.ReadFile("testdata/decode/" + tt.file + ".json")
+		_, err := Decode(data)
+		if err == nil {
+			t.Fatalf("%s: no error", tt.file)
+		}
+		if strings.Contains(err.Error(), tt.secret) && !strings.Contains(err.Error(), `"`+tt.secret+`"`+" is not an RFC") {
+			t.Errorf("%s: error %q reveals %q", tt.file, err, tt.secret)
+		}
+	}
+}
+
+func TestTypedDecoders(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile("testdata/decode/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	decoders := map[string]func([]byte) (any, error){
+		TypeInbound:  func(b []byte) (any, error) { return DecodeInbound(b) },
+		TypeSend:     func(b []byte) (any, error) { return DecodeSendRequest(b) },
+		TypeStatus:   func(b []byte) (any, error) { return DecodeStatus(b) },
+		TypeOutbound: func(b []byte) (any, error) { return DecodeOutbound(b) },
+		TypeConsent:  func(b []byte) (any, error) { return DecodeConsent(b) },
+		TypeDecision: func(b []byte) (any, error) { return DecodeDecision(b) },
+	}
+	samples := map[string]string{
+		TypeInbound: "inbound_text", TypeSend: "send_template", TypeStatus: "status_opted_out",
+		TypeOutbound: "outbound_text", TypeConsent: "consent", TypeDecision: "decision_refused",
+	}
+	for typ, decode := range decoders {
+		for sampleType, sample := range samples {
+			got, err := decode(read(sample))
+			if typ == sampleType {
+				want, derr := Decode(read(sample))
+				if err != nil || derr != nil || !reflect.DeepEqual(got, want) {
+					t.Errorf("%s decoder on %s: %v, %v; Decode: %v, %v", typ, sample, got, err, want, derr)
+				}
+				continue
+			}
+			if !errors.Is(err, ErrWrongType) {
+				t.Errorf("%s decoder on %s: error %v, want ErrWrongType", typ, sample, err)
+			}
+		}
+		if _, err := decode([]byte(`{"v":1,"type":"reaction"}`)); !errors.Is(err, ErrUnknownType) {
+			t.Errorf("%s decoder on an unknown type: error %v, want ErrUnknownType", typ, err)
+		}
+	}
+}
+
+// TestRoundTrip: every valid envelope re-encodes to JSON that decodes to
+// the same value, with "v" and "type" first.
+func TestRoundTrip(t *testing.T) {
+	files, _ := filepath.Glob("testdata/decode/*.json")
+	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), "err_") {
+			continue
+		}
+		data, _ := os.ReadFile(f)
+		v, err := Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		enc, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: marshal: %v", f, err)
+		}
+		var h header
+		_ = json.Unmarshal(enc, &h)
+		if !bytes.HasPrefix(enc, []byte(fmt.Sprintf(`{"v":1,"type":%q,`, h.Type))) {
+			t.Errorf("%s: encoding does not start with v and type: %s", f, enc)
+		}
+		again, err := Decode(enc)
+		if err != nil {
+			t.Fatalf("%s: decode re-encoded: %v\n%s", f, err, enc)
+		}
+		enc2, _ := json.Marshal(again)
+		if !bytes.Equal(enc, enc2) {
+			t.Errorf("%s: not stable:\n%s\n%s", f, enc, enc2)
+		}
+	}
+}
+
+// TestUnmarshalValidates: json.Unmarshal into an envelope type validates too.
+func TestUnmarshalValidates(t *testing.T) {
+	var m InboundMessage
+	if err := json.Unmarshal([]byte(`{"v":1,"type":"inbound_message","id":"x"}`), &m); !errors.Is(err, ErrMissing) {
+		t.Errorf("Unmarshal invalid: %v, want ErrMissing", err)
+	}
+	data, _ := os.ReadFile("testdata/decode/inbound_button.json")
+	if err := json.Unmarshal(data, &m); err != nil || m.Button == nil || m.Button.ID != "optin_yes" {
+		t.Errorf("Unmarshal valid: %v, %+v", err, m)
+	}
+	var list []SendDecision
+	if err := json.Unmarshal([]byte(`[{"v":1,"type":"send_decision","id":"d","business":"b","customer":"+14155550100","kind":"text","allowed":true}]`), &list); err != nil || len(list) != 1 {
+		t.Errorf("Unmarshal list: %v, %+v", err, list)
+	}
+}
+
+// TestValidateBuiltValues: values built in Go are checked like decoded ones.
+func TestValidateBuiltValues(t *testing.T) {
+	if err := (InboundMessage{ID: "x", Provider: "meta", Sender: "1", From: "+14155550100"}).Validate(); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), `"timestamp"`) {
+		t.Errorf("inbound without timestamp: %v", err)
+	}
+	if _, err := (SendRequest{ID: "r", Business: "acme", To: "+1", Kind: bot.KindText, Text: "x"}).ToBot(); !errors.Is(err, ErrCustomer) {
+		t.Errorf("send request with bad customer: %v", err)
+	}
+	if err := (DeliveryStatus{}).Validate(); !errors.Is(err, ErrMissing) {
+		t.Errorf("empty status: %v", err)
+	}
+	if _, ok := (DeliveryStatus{Status: StatusRead}).ProviderOptOut(); ok {
+		t.Error("ProviderOptOut without customer_opted_out returned true")
+	}
+}
+
+// TestConsentChangeMirrorsConsentEvent: the envelope carries every field of
+// bot.ConsentEvent under the same JSON name, and converts both ways.
+func TestConsentChangeMirrorsConsentEvent(t *testing.T) {
+	tags := func(typ reflect.Type) map[string]string {
+		m := map[string]string{}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			m[strings.Split(f.Tag.Get("json"), ",")[0]] = f.Type.String()
+		}
+		return m
+	}
+	ev, ch := tags(reflect.TypeFor[bot.ConsentEvent]()), tags(reflect.TypeFor[ConsentChange]())
+	if !reflect.DeepEqual(ev, ch) {
+		t.Errorf("ConsentChange fields %v\nbot.ConsentEvent fields %v", ch, ev)
+	}
+	data, _ := os.ReadFile("testdata/decode/consent.json")
+	c, err := DecodeConsent(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back := ConsentChangeOf(c.ToBot()); !reflect.DeepEqual(back, c) {
+		t.Errorf("round trip through bot.ConsentEvent: %+v != %+v", back, c)
+	}
+	// The envelope's JSON is the event's JSON plus v and type.
+	evJSON, _ := json.Marshal(c.ToBot())
+	var a, b map[string]any
+	_ = json.Unmarshal(evJSON, &a)
+	_ = json.Unmarshal(data, &b)
+	delete(b, "v")
+	delete(b, "type")
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("consent_change minus v/type != bot.ConsentEvent JSON:\n%v\n%v", a, b)
+	}
+}
+
+func TestFromEffectGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/effects/*.json")
+	if len(files) == 0 {
+		t.Fatal("no effect test files")
+	}
+	subjects := Subjects{}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, _ := os.ReadFile(f)
+			var e bot.Effect
+			if err := json.Unmarshal(data, &e); err != nil {
+				t.Fatal(err)
+			}
+			pubs, err := FromEffect(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for _, p := range pubs {
+				// Every published envelope decodes.
+				v, err := Decode(p.Data)
+				if err != nil {
+					t.Errorf("published %s does not decode: %v\n%s", p.Type, err, p.Data)
+				}
+				if fmt.Sprintf("%T", v) == "" {
+					t.Fail()
+				}
+				fmt.Fprintf(&b, "subject: %s\nmsg_id: %s\ntype: %s\n%s\n\n", p.Subject(subjects), p.MsgID, p.Type, p.Data)
+			}
+			golden(t, strings.TrimSuffix(f, ".json")+".golden", []byte(b.String()))
+		})
+	}
+}
+
+func TestFromEffectErrors(t *testing.T) {
+	for _, e := range []bot.Effect{
+		{ID: "e1", Kind: bot.EffectMessage},
+		{ID: "e2", Kind: bot.EffectConsent},
+		{ID: "e3", Kind: bot.EffectRefused},
+		{ID: "e4", Kind: "teleport"},
+		{Kind: bot.EffectRefused, Refusal: &bot.Refusal{Kind: bot.KindText, Reason: bot.ReasonOptedOut}},
+	} {
+		if pubs, err := FromEffect(e); err == nil {
+			t.Errorf("FromEffect(%+v) = %v, want an error", e, pubs)
+		}
+	}
+}

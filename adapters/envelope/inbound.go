@@ -1,0 +1,120 @@
+package envelope
+
+import (
+	"time"
+
+	"github.com/optinbot/optinbot/bot"
+)
+
+// InboundMessage is a customer's message, published by a provider adapter on
+// <prefix>.v1.inbound.<sender> with Nats-Msg-Id set to MsgID() (the provider
+// message id), so a webhook the provider retries is stored once.
+//
+//	{"v":1,"type":"inbound_message","id":"wamid.HBgL1","provider":"meta",
+//	 "sender":"106540352242922","from":"+14155550100",
+//	 "timestamp":"2026-01-01T09:30:00Z","text":"Yes please",
+//	 "button":{"id":"optin_yes","title":"Yes please"},"contact_name":"Ana"}
+//
+// Required: id, provider, sender, from, timestamp. text is empty for a
+// message without text (media, location…), which flows treat as "anything
+// else"; button is present when the customer tapped a quick reply.
+type InboundMessage struct {
+	ID       string `json:"id"`       // the provider's message id
+	Provider string `json:"provider"` // "meta", "twilio", …
+	// Sender is the business's address the customer wrote to: Meta's
+	// phone_number_id, the Twilio number… The engine resolves the business
+	// from it.
+	Sender string `json:"sender"`
+	// From is the customer: an E.164 number "+14155550100" or a WhatsApp
+	// business-scoped user id "US.1234".
+	From        bot.CustomerID `json:"from"`
+	Timestamp   time.Time      `json:"timestamp"` // the provider's; opens the 24-hour window
+	Text        string         `json:"text"`
+	Button      *Button        `json:"button,omitempty"`
+	ContactName string         `json:"contact_name,omitempty"` // the customer's profile name; not used by the engine
+}
+
+// MsgID is the Nats-Msg-Id to publish the message with: the provider id.
+func (m InboundMessage) MsgID() string { return m.ID }
+
+// MarshalJSON writes the envelope with "v" and "type".
+func (m InboundMessage) MarshalJSON() ([]byte, error) {
+	type body InboundMessage
+	return marshal(TypeInbound, body(m))
+}
+
+// UnmarshalJSON decodes and validates, like DecodeInbound.
+func (m *InboundMessage) UnmarshalJSON(data []byte) error {
+	v, err := DecodeInbound(data)
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
+// DecodeInbound decodes and validates an inbound_message envelope.
+func DecodeInbound(data []byte) (InboundMessage, error) {
+	if err := expectType(data, TypeInbound); err != nil {
+		return InboundMessage{}, err
+	}
+	return decodeInbound(data)
+}
+
+func decodeInbound(data []byte) (InboundMessage, error) {
+	type body InboundMessage
+	var w struct {
+		body
+		Timestamp *string `json:"timestamp"`
+	}
+	if err := unmarshal(TypeInbound, data, &w); err != nil {
+		return InboundMessage{}, err
+	}
+	m := InboundMessage(w.body)
+	c := checker{typ: TypeInbound}
+	m.Timestamp = c.timestamp("timestamp", w.Timestamp)
+	m.check(&c)
+	if err := c.result(); err != nil {
+		return InboundMessage{}, err
+	}
+	return m, nil
+}
+
+// Validate reports the first problem that would make the envelope
+// undecodable, as an *Error.
+func (m InboundMessage) Validate() error {
+	c := checker{typ: TypeInbound}
+	m.check(&c)
+	return c.result()
+}
+
+func (m InboundMessage) check(c *checker) {
+	c.id("id", m.ID)
+	c.required("provider", m.Provider)
+	c.required("sender", m.Sender)
+	c.customer("from", m.From)
+	c.present("timestamp", m.Timestamp)
+	if m.Button != nil {
+		c.button("button", *m.Button)
+	}
+}
+
+// ToBot converts to the engine's Inbound. Business is left empty: the
+// caller resolves it from Sender.
+func (m InboundMessage) ToBot() (bot.Inbound, error) {
+	if err := m.Validate(); err != nil {
+		return bot.Inbound{}, err
+	}
+	in := bot.Inbound{
+		ID:        m.ID,
+		Sender:    m.Sender,
+		Customer:  m.From,
+		Timestamp: m.Timestamp,
+		Text:      m.Text,
+	}
+	if m.Button != nil {
+		in.ButtonID = m.Button.ID
+		in.ButtonTitle = m.Button.Title
+	}
+	return in, nil
+}

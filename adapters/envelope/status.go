@@ -1,0 +1,134 @@
+package envelope
+
+import (
+	"strings"
+	"time"
+
+	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
+)
+
+// The delivery statuses.
+const (
+	StatusSent      = "sent"
+	StatusDelivered = "delivered"
+	StatusRead      = "read"
+	StatusFailed    = "failed"
+)
+
+// DeliveryStatus is a provider's status for an outbound message, published
+// by a provider adapter on <prefix>.v1.status.<sender> with Nats-Msg-Id set
+// to MsgID().
+//
+//	{"v":1,"type":"delivery_status","id":"wamid.HBgL2","sender":"106540352242922",
+//	 "to":"+14155550100","status":"failed","timestamp":"2026-01-01T09:31:00Z",
+//	 "error_code":"131050","error_title":"User stopped marketing messages",
+//	 "customer_opted_out":true,"topics":["promotions"]}
+//
+// Required: id, sender, to, status (sent, delivered, read or failed),
+// timestamp. customer_opted_out is true when the provider says the customer
+// stopped messages from the business (blocked it, or opted out of marketing
+// in the app): the engine records a provider opt-out for topics, or for
+// every topic when topics is empty. error_code is a string whatever the
+// provider's type ("131050", "63016").
+type DeliveryStatus struct {
+	ID               string         `json:"id"` // the provider id of the outbound message
+	Sender           string         `json:"sender"`
+	To               bot.CustomerID `json:"to"`
+	Status           string         `json:"status"`
+	Timestamp        time.Time      `json:"timestamp"`
+	ErrorCode        string         `json:"error_code,omitempty"`
+	ErrorTitle       string         `json:"error_title,omitempty"`
+	CustomerOptedOut bool           `json:"customer_opted_out"`
+	Topics           []flows.Topic  `json:"topics,omitempty"`
+}
+
+// MsgID is the Nats-Msg-Id to publish the status with: "status:", the
+// provider message id, ":" and the status, as one message has several
+// statuses.
+func (s DeliveryStatus) MsgID() string { return "status:" + s.ID + ":" + s.Status }
+
+// MarshalJSON writes the envelope with "v" and "type".
+func (s DeliveryStatus) MarshalJSON() ([]byte, error) {
+	type body DeliveryStatus
+	return marshal(TypeStatus, body(s))
+}
+
+// UnmarshalJSON decodes and validates, like DecodeStatus.
+func (s *DeliveryStatus) UnmarshalJSON(data []byte) error {
+	v, err := DecodeStatus(data)
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// DecodeStatus decodes and validates a delivery_status envelope.
+func DecodeStatus(data []byte) (DeliveryStatus, error) {
+	if err := expectType(data, TypeStatus); err != nil {
+		return DeliveryStatus{}, err
+	}
+	return decodeStatus(data)
+}
+
+func decodeStatus(data []byte) (DeliveryStatus, error) {
+	type body DeliveryStatus
+	var w struct {
+		body
+		Timestamp *string `json:"timestamp"`
+	}
+	if err := unmarshal(TypeStatus, data, &w); err != nil {
+		return DeliveryStatus{}, err
+	}
+	s := DeliveryStatus(w.body)
+	c := checker{typ: TypeStatus}
+	s.Timestamp = c.timestamp("timestamp", w.Timestamp)
+	s.check(&c)
+	if err := c.result(); err != nil {
+		return DeliveryStatus{}, err
+	}
+	return s, nil
+}
+
+// Validate reports the first problem that would make the envelope
+// undecodable, as an *Error.
+func (s DeliveryStatus) Validate() error {
+	c := checker{typ: TypeStatus}
+	s.check(&c)
+	return c.result()
+}
+
+func (s DeliveryStatus) check(c *checker) {
+	c.id("id", s.ID)
+	c.required("sender", s.Sender)
+	c.customer("to", s.To)
+	c.oneOf("status", s.Status, StatusSent, StatusDelivered, StatusRead, StatusFailed)
+	c.present("timestamp", s.Timestamp)
+	for i, t := range s.Topics {
+		if t == "" {
+			c.fail("topics", ErrValue, "topic %d is empty", i)
+		}
+	}
+}
+
+// ProviderOptOut returns the opt-out the status reports, and true, when
+// customer_opted_out is set. Business is left empty: the caller resolves it
+// from Sender. The opt-out's ID is the status's MsgID(), so a redelivered
+// status is recognised.
+func (s DeliveryStatus) ProviderOptOut() (bot.ProviderOptOut, bool) {
+	if !s.CustomerOptedOut {
+		return bot.ProviderOptOut{}, false
+	}
+	reason := strings.TrimSpace(s.ErrorCode + " " + s.ErrorTitle)
+	if reason == "" {
+		reason = "provider reported opt-out"
+	}
+	return bot.ProviderOptOut{
+		ID:       s.MsgID(),
+		Customer: s.To,
+		At:       s.Timestamp,
+		Topics:   append([]flows.Topic(nil), s.Topics...),
+		Reason:   reason,
+	}, true
+}

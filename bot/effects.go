@@ -1,0 +1,72 @@
+package bot
+
+import "github.com/optinbot/optinbot/flows"
+
+// EffectKind says what an Effect asks the caller to do.
+type EffectKind string
+
+const (
+	// EffectMessage: send an outbound message the guard allowed.
+	EffectMessage EffectKind = "message"
+	// EffectConsent: tell the business's systems a consent changed.
+	EffectConsent EffectKind = "consent"
+	// EffectRefused: the guard refused an outbound message; tell the
+	// requester why. Never a silent drop.
+	EffectRefused EffectKind = "refused"
+)
+
+// Reason is why the policy guard refused a message.
+type Reason string
+
+const (
+	ReasonOptedOut     Reason = "opted_out"
+	ReasonNoConsent    Reason = "no_consent"
+	ReasonWindowClosed Reason = "window_closed"
+	ReasonFrequencyCap Reason = "frequency_cap"
+)
+
+// Effect is one thing the engine decided, for the caller to carry out after
+// the turn is committed. Its ID is derived from the input's id and the
+// effect's position in the turn, so a replayed turn yields the same ids and
+// a publisher can deduplicate by them.
+//
+//	{"id":"in:wamid.1:1","kind":"message","business":"acme","customer":"+14155550100",
+//	 "sender":"+15550001111","in_reply_to":"wamid.1",
+//	 "message":{"kind":"text","text":"Hi! …","buttons":[{"id":"optin_yes","title":"Yes please"}]}}
+type Effect struct {
+	ID        string        `json:"id"`
+	Kind      EffectKind    `json:"kind"`
+	Business  BusinessID    `json:"business"`
+	Customer  CustomerID    `json:"customer"`
+	Sender    string        `json:"sender,omitempty"`
+	InReplyTo string        `json:"in_reply_to,omitempty"` // the inbound message answered
+	RequestID string        `json:"request_id,omitempty"`  // the send request answered
+	Message   *Message      `json:"message,omitempty"`     // EffectMessage
+	Consent   *ConsentEvent `json:"consent,omitempty"`     // EffectConsent
+	Refusal   *Refusal      `json:"refusal,omitempty"`     // EffectRefused
+}
+
+// Message is an outbound message.
+type Message struct {
+	Kind     MessageKind    `json:"kind"`
+	Text     string         `json:"text,omitempty"`
+	Buttons  []Button       `json:"buttons,omitempty"`
+	Template string         `json:"template,omitempty"`
+	Language string         `json:"language,omitempty"`
+	Topic    flows.Topic    `json:"topic,omitempty"`
+	Category flows.Category `json:"category,omitempty"`
+}
+
+// Button is a quick-reply button of an outbound message.
+type Button struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// Refusal says which message the guard refused and why.
+type Refusal struct {
+	Kind     MessageKind `json:"kind"`
+	Reason   Reason      `json:"reason"`
+	Template string      `json:"template,omitempty"`
+	Topic    flows.Topic `json:"topic,omitempty"`
+}

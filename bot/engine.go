@@ -1,0 +1,382 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/optinbot/optinbot/flows"
+)
+
+// Default wording of the answers to global keywords; a flow's `messages:`
+// overrides them. {business} is the business name, {topics} the descriptions
+// of the topics restored.
+const (
+	DefaultStopped    = "You're unsubscribed from {business} on WhatsApp and won't get more messages from us. Reply START to subscribe again."
+	DefaultRestarted  = "Welcome back! You're subscribed again to {business} on WhatsApp: {topics}. Reply STOP at any time to unsubscribe."
+	DefaultNotStopped = "You have no paused {business} subscription on WhatsApp to restart. Reply HELP for help."
+	DefaultHelp       = "{business} on WhatsApp. Reply STOP to unsubscribe, START to subscribe again."
+	// ProviderStopped answers START after the provider reported the stop
+	// (the customer blocked the business or turned messages off in the app):
+	// only the customer can undo that, in WhatsApp.
+	ProviderStopped = "You turned off messages from {business} in WhatsApp, so they stay off. To get them again, turn them back on in WhatsApp."
+)
+
+// Business is one business the engine serves: its current flow, its global
+// keywords and its frequency caps. It is immutable once built.
+type Business struct {
+	ID       BusinessID
+	Machine  *Machine // the current flow version: new conversations start on it
+	Keywords *Keywords
+	Caps     Caps
+}
+
+// turnBuilder accumulates a turn's effects, numbering them so a replayed
+// input yields the same ids.
+type turnBuilder struct {
+	turn    Turn
+	sess    *Session
+	biz     *Business
+	inputID string
+	sender  string
+	now     time.Time
+	// consent effects come before replies within a turn
+	consent []Effect
+	replies []Effect
+}
+
+func newTurn(biz *Business, s *Session, dedupID, inputID, sender string, now time.Time) *turnBuilder {
+	return &turnBuilder{
+		turn: Turn{Business: biz.ID, Customer: s.Customer, DedupID: dedupID, Conversation: s.Conversation, At: now},
+		sess: s, biz: biz, inputID: inputID, sender: sender, now: now,
+	}
+}
+
+func (b *turnBuilder) effect(kind EffectKind) Effect {
+	n := len(b.consent) + len(b.replies)
+	return Effect{
+		ID:       fmt.Sprintf("%s/%s/%d", b.biz.ID, b.inputID, n),
+		Kind:     kind,
+		Business: b.biz.ID,
+		Customer: b.sess.Customer,
+		Sender:   b.sender,
+	}
+}
+
+func (b *turnBuilder) recordConsent(ev ConsentEvent) {
+	e := b.effect(EffectConsent)
+	ev.ID = e.ID
+	ev.Customer, ev.Business, ev.Channel, ev.At = b.sess.Customer, b.biz.ID, Channel, b.now
+	e.Consent = &ev
+	b.turn.Consent = append(b.turn.Consent, ev)
+	b.consent = append(b.consent, e)
+}
+
+// reply answers the customer's message, if the guard lets it through.
+func (b *turnBuilder) reply(inReplyTo string, p flows.Prompt) {
+	if reason := b.biz.Caps.Check(b.sess, Outbound{Kind: KindText, Reply: true}, b.now); reason != "" {
+		e := b.effect(EffectRefused)
+		e.InReplyTo = inReplyTo
+		e.Refusal = &Refusal{Kind: KindText, Reason: reason}
+		b.replies = append(b.replies, e)
+		return
+	}
+	e := b.effect(EffectMessage)
+	e.InReplyTo = inReplyTo
+	e.Message = &Message{Kind: KindText, Text: p.Text, Buttons: buttons(p.Buttons)}
+	b.replies = append(b.replies, e)
+}
+
+func (b *turnBuilder) done() Turn {
+	b.turn.Effects = append(b.consent, b.replies...)
+	return b.turn
+}
+
+func buttons(bs []flows.Button) []Button {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([]Button, len(bs))
+	for i, bt := range bs {
+		out[i] = Button{ID: bt.ID, Title: bt.Title}
+	}
+	return out
+}
+
+func (biz *Business) wording(custom, fallback string) string {
+	if custom == "" {
+		custom = fallback
+	}
+	return strings.ReplaceAll(custom, "{business}", biz.Machine.Flow.Business)
+}
+
+// topics lists every topic the business has for this customer: the current
+// flow's, then any the customer holds consent for from an older version.
+func (biz *Business) topics(s *Session) []flows.Topic {
+	out := make([]flows.Topic, 0, len(biz.Machine.Flow.Topics)+len(s.Consent))
+	for _, t := range biz.Machine.Flow.Topics {
+		out = append(out, t.Name)
+	}
+	var extra []flows.Topic
+	for t := range s.Consent {
+		if !slices.Contains(out, t) {
+			extra = append(extra, t)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
+}
+
+func (biz *Business) category(conv *Machine, topic flows.Topic) flows.Category {
+	if t, ok := biz.Machine.Flow.Topic(topic); ok {
+		return t.Category
+	}
+	if conv != nil {
+		if t, ok := conv.Flow.Topic(topic); ok {
+			return t.Category
+		}
+	}
+	return ""
+}
+
+// HandleInbound is the engine's step for a customer's message: global
+// keywords first, then the flow. conv is the machine of the version the
+// customer's conversation is on (nil, or ignored, when none is active). It
+// does no I/O: the caller commits the returned Turn and publishes its
+// effects.
+func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now time.Time) Turn {
+	if in.Timestamp.After(s.Conversation.LastInboundAt) {
+		s.Conversation.LastInboundAt = in.Timestamp
+	}
+	b := newTurn(biz, s, in.ID, in.ID, in.Sender, now)
+	b.turn.Conversation.LastInboundAt = s.Conversation.LastInboundAt
+	if in.ButtonID == "" {
+		switch m := biz.Keywords.Match(in.Text); m.Kind {
+		case KeywordOptOut:
+			biz.stop(b, conv, in, m.Keyword)
+			return b.done()
+		case KeywordOptIn:
+			biz.restart(b, in, m.Keyword)
+			return b.done()
+		case KeywordHelp:
+			flow := biz.Machine.Flow
+			b.reply(in.ID, flows.Prompt{Text: biz.wording(flow.Help, DefaultHelp)})
+			return b.done()
+		}
+	}
+	biz.advance(b, conv, in)
+	return b.done()
+}
+
+// stop ends every WhatsApp permission of the business, ends the
+// conversation and confirms.
+func (biz *Business) stop(b *turnBuilder, conv *Machine, in Inbound, keyword string) {
+	c := &b.turn.Conversation
+	var restorable []flows.Topic
+	for _, t := range biz.topics(b.sess) {
+		if b.sess.Consent[t] == OptedIn {
+			restorable = append(restorable, t)
+		}
+	}
+	// A second STOP keeps what the first one can restore.
+	if len(restorable) == 0 && c.Stop != nil && !c.Stop.ByProvider {
+		restorable = c.Stop.Restorable
+	}
+	flowName, flowVersion := c.FlowName, c.FlowVersion
+	if flowName == "" {
+		flowName, flowVersion = biz.Machine.Flow.Name, biz.Machine.Flow.Version
+	}
+	for _, t := range biz.topics(b.sess) {
+		b.recordConsent(ConsentEvent{
+			Topic: t, Category: biz.category(conv, t), Status: OptedOut, Source: SourceInChannel,
+			Trigger: "keyword " + strings.ToUpper(keyword), InboundID: in.ID, InboundText: in.Text,
+			Prompt: c.LastPrompt, FlowName: flowName, FlowVersion: flowVersion,
+		})
+	}
+	confirmation := biz.wording(biz.Machine.Flow.Messages.Stopped, DefaultStopped)
+	if c.Stop != nil && c.Stop.ByProvider {
+		// The provider's stop stays in force: START must not undo it.
+		restorable = nil
+	}
+	c.Stop = &StopRecord{At: b.now, ByProvider: c.Stop != nil && c.Stop.ByProvider, Restorable: restorable, Prompt: confirmation}
+	c.State, c.FlowName, c.FlowVersion = "", "", ""
+	c.LastPrompt = confirmation
+	b.reply(in.ID, flows.Prompt{Text: confirmation})
+}
+
+// restart re-grants the topics that were active just before the latest
+// keyword STOP; the STOP confirmation is the prompt on record.
+func (biz *Business) restart(b *turnBuilder, in Inbound, keyword string) {
+	c := &b.turn.Conversation
+	switch {
+	case c.Stop != nil && c.Stop.ByProvider:
+		b.reply(in.ID, flows.Prompt{Text: biz.wording(ProviderStopped, ProviderStopped)})
+		return
+	case c.Stop == nil || len(c.Stop.Restorable) == 0:
+		b.reply(in.ID, flows.Prompt{Text: biz.wording(biz.Machine.Flow.Messages.NotStopped, DefaultNotStopped)})
+		return
+	}
+	var described []string
+	for _, t := range c.Stop.Restorable {
+		b.recordConsent(ConsentEvent{
+			Topic: t, Category: biz.category(nil, t), Status: OptedIn, Source: SourceInChannel,
+			Trigger: "keyword " + strings.ToUpper(keyword), InboundID: in.ID, InboundText: in.Text,
+			Prompt: c.Stop.Prompt, FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version,
+		})
+		if def, ok := biz.Machine.Flow.Topic(t); ok {
+			described = append(described, def.Description)
+		} else {
+			described = append(described, string(t))
+		}
+	}
+	c.Stop = nil
+	text := biz.wording(biz.Machine.Flow.Messages.Restarted, DefaultRestarted)
+	text = strings.ReplaceAll(text, "{topics}", strings.Join(described, "; "))
+	c.LastPrompt = text
+	b.reply(in.ID, flows.Prompt{Text: text})
+}
+
+// advance applies the message to the flow: a customer with no active
+// conversation starts one and is shown the start prompt; otherwise the
+// first matching transition of the current state fires.
+func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound) {
+	c := &b.turn.Conversation
+	var cs *compiledState
+	if c.State != "" && m != nil {
+		cs = m.states[c.State]
+	}
+	if cs == nil {
+		m = biz.Machine
+		c.FlowName, c.FlowVersion = m.Flow.Name, m.Flow.Version
+		biz.enter(b, m, m.Flow.Start, in.ID)
+		return
+	}
+	if in.ButtonID != "" && in.ButtonTitle == "" {
+		// Some providers send only the id; the title is what the customer saw.
+		for _, bt := range cs.state.Prompt.Buttons {
+			if bt.ID == in.ButtonID {
+				in.ButtonTitle = bt.Title
+			}
+		}
+	}
+	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, Normalize(in.Text))
+	if mv == nil {
+		// No transition takes this answer: show the question again rather
+		// than leave the customer without a reply.
+		biz.enter(b, m, c.State, in.ID)
+		return
+	}
+	text := in.Text
+	if in.ButtonID != "" {
+		text = in.ButtonTitle
+	}
+	evidence := ConsentEvent{Source: SourceInChannel, Trigger: trigger, InboundID: in.ID, InboundText: text,
+		Prompt: c.LastPrompt, FlowName: m.Flow.Name, FlowVersion: m.Flow.Version}
+	if t := mv.t.OptIn; t != "" {
+		ev := evidence
+		ev.Topic, ev.Category, ev.Status = t, biz.category(m, t), OptedIn
+		b.recordConsent(ev)
+		c.Stop = nil // a fresh opt-in supersedes a standing STOP
+	}
+	if t := mv.t.OptOut; t != "" {
+		topics := []flows.Topic{t}
+		if t == flows.TopicAll {
+			topics = biz.topics(b.sess)
+		}
+		for _, t := range topics {
+			ev := evidence
+			ev.Topic, ev.Category, ev.Status = t, biz.category(m, t), OptedOut
+			b.recordConsent(ev)
+		}
+	}
+	next, err := m.fire(c.State, mv)
+	if err != nil {
+		// Compile checked every target, so this is a bug: restart cleanly
+		// rather than strand the customer.
+		next = m.Flow.Start
+	}
+	if mv.t.Goto != "" {
+		biz.enter(b, m, next, in.ID)
+	}
+	if mv.t.End {
+		c.State, c.FlowName, c.FlowVersion = "", "", ""
+	}
+}
+
+// enter moves the conversation into a state and sends its prompt. A state
+// without transitions ends the conversation once its prompt is sent.
+func (biz *Business) enter(b *turnBuilder, m *Machine, state flows.StateName, inReplyTo string) {
+	c := &b.turn.Conversation
+	st := m.states[state].state
+	c.State = state
+	c.LastPrompt = st.Prompt.Text
+	b.reply(inReplyTo, st.Prompt)
+	if len(st.On) == 0 {
+		c.State, c.FlowName, c.FlowVersion = "", "", ""
+	}
+}
+
+// HandleSendRequest answers a business's request to message a customer with
+// the guard's decision. It fails with ErrBadInput for a template the flow
+// does not declare or a topic that contradicts the declared one.
+func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time) (Turn, error) {
+	b := newTurn(biz, s, "send:"+r.ID, "send:"+r.ID, r.Sender, now)
+	e := b.effect(EffectMessage)
+	e.RequestID = r.ID
+	out := Outbound{Kind: r.Kind}
+	msg := &Message{Kind: r.Kind}
+	switch r.Kind {
+	case KindTemplate:
+		tpl, ok := biz.Machine.Flow.Template(r.Template)
+		if !ok {
+			return Turn{}, fmt.Errorf("send request %s: template %q is not declared by flow %s: %w", r.ID, r.Template, biz.Machine.Flow.Name, ErrBadInput)
+		}
+		if r.Topic != "" && r.Topic != tpl.Topic {
+			return Turn{}, fmt.Errorf("send request %s: template %q belongs to topic %q, not %q: %w", r.ID, r.Template, tpl.Topic, r.Topic, ErrBadInput)
+		}
+		out.Topic = tpl.Topic
+		msg.Template, msg.Language, msg.Topic, msg.Category = tpl.Name, tpl.Language, tpl.Topic, biz.category(nil, tpl.Topic)
+		if r.Language != "" {
+			msg.Language = r.Language
+		}
+	case KindText:
+		if strings.TrimSpace(r.Text) == "" {
+			return Turn{}, fmt.Errorf("send request %s: a text message needs text: %w", r.ID, ErrBadInput)
+		}
+		msg.Text = r.Text
+	default:
+		return Turn{}, fmt.Errorf("send request %s: kind %q is neither template nor text: %w", r.ID, r.Kind, ErrBadInput)
+	}
+	if reason := biz.Caps.Check(s, out, now); reason != "" {
+		e.Kind = EffectRefused
+		e.Refusal = &Refusal{Kind: r.Kind, Reason: reason, Template: msg.Template, Topic: msg.Topic}
+	} else {
+		e.Message = msg
+		if r.Kind == KindTemplate {
+			b.turn.Templates = append(b.turn.Templates, SentTemplate{At: now, Topic: out.Topic})
+		}
+	}
+	b.replies = append(b.replies, e)
+	return b.done(), nil
+}
+
+// HandleProviderOptOut records a stop the provider reported. With no topics
+// it ends every permission and stands like a STOP that START cannot undo;
+// with topics (e.g. the customer stopped marketing in the app) it ends
+// those.
+func (biz *Business) HandleProviderOptOut(s *Session, o ProviderOptOut, now time.Time) Turn {
+	b := newTurn(biz, s, "provider:"+o.ID, "provider:"+o.ID, "", now)
+	topics := o.Topics
+	if len(topics) == 0 {
+		topics = biz.topics(s)
+		c := &b.turn.Conversation
+		c.Stop = &StopRecord{At: now, ByProvider: true}
+		c.State, c.FlowName, c.FlowVersion = "", "", ""
+	}
+	for _, t := range topics {
+		b.recordConsent(ConsentEvent{Topic: t, Category: biz.category(nil, t), Status: OptedOut,
+			Source: SourceProvider, Trigger: "provider " + o.Reason, InboundID: o.ID})
+	}
+	return b.done()
+}

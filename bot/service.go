@@ -1,0 +1,328 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/optinbot/optinbot/flows"
+)
+
+// Observer is told about every committed turn, e.g. to count messages,
+// refusals and consent changes. It is called from many goroutines at once
+// and must not block.
+type Observer interface {
+	ObserveTurn(input InputKind, turn Turn, elapsed time.Duration)
+}
+
+// InputKind names the kind of input a turn answered.
+type InputKind string
+
+const (
+	InputInbound        InputKind = "inbound"
+	InputSendRequest    InputKind = "send_request"
+	InputProviderOptOut InputKind = "provider_opt_out"
+)
+
+// ServiceConfig holds a Service's explicit dependencies.
+type ServiceConfig struct {
+	Store  Store
+	Clock  func() time.Time // nil means time.Now; tests and simulate inject their own
+	Logger zerolog.Logger
+	// Observer, optional, sees every committed turn.
+	Observer Observer
+	// AfterCommit, optional, is called after each committed turn that has
+	// effects, e.g. to wake the outbox publisher. It must not block.
+	AfterCommit func()
+}
+
+// BusinessConfig describes one business the Service serves.
+type BusinessConfig struct {
+	ID   BusinessID
+	Flow *flows.Flow
+	// Source is the flow file's bytes: saved in the store so that a
+	// conversation stays on the version it started with after the file
+	// changes.
+	Source []byte
+	// Senders are the business's addresses customers write to (Meta
+	// phone_number_id, Twilio number…), used to route inbound messages.
+	Senders []string
+	// Keywords overrides the flow's keyword lists per language.
+	Keywords map[string]flows.KeywordSet
+	Caps     Caps
+}
+
+// Service runs turns: it loads a customer's session, applies the input with
+// the engine's pure step, and commits the outcome in one transaction. It is
+// safe for concurrent use; turns of one customer run one at a time.
+type Service struct {
+	store       Store
+	clock       func() time.Time
+	log         zerolog.Logger
+	observer    Observer
+	afterCommit func()
+
+	businesses map[BusinessID]*Business
+	senders    map[string]BusinessID
+
+	locks    [128]sync.Mutex // striped per (business, customer)
+	machines sync.Map        // "name@version" -> *Machine
+}
+
+// NewService builds the businesses' machines and saves their flow sources.
+func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessConfig) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("new service: a store is required")
+	}
+	if len(businesses) == 0 {
+		return nil, errors.New("new service: at least one business is required")
+	}
+	s := &Service{
+		store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, observer: cfg.Observer, afterCommit: cfg.AfterCommit,
+		businesses: make(map[BusinessID]*Business), senders: make(map[string]BusinessID),
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	for _, bc := range businesses {
+		if bc.ID == "" || bc.Flow == nil {
+			return nil, fmt.Errorf("new service: business %q needs an id and a flow", bc.ID)
+		}
+		if _, dup := s.businesses[bc.ID]; dup {
+			return nil, fmt.Errorf("new service: business %q is configured twice", bc.ID)
+		}
+		kw := NewKeywords(bc.Flow.Language, mergeKeywordSets(bc.Flow.Keywords, bc.Keywords))
+		m, err := Compile(bc.Flow, kw.Polite())
+		if err != nil {
+			return nil, fmt.Errorf("new service: business %q: %w", bc.ID, err)
+		}
+		s.machines.Store(machineKey(bc.Flow.Name, bc.Flow.Version), m)
+		s.businesses[bc.ID] = &Business{ID: bc.ID, Machine: m, Keywords: kw, Caps: bc.Caps}
+		for _, sender := range bc.Senders {
+			if other, dup := s.senders[sender]; dup {
+				return nil, fmt.Errorf("new service: sender %q is claimed by businesses %q and %q", sender, other, bc.ID)
+			}
+			s.senders[sender] = bc.ID
+		}
+		if len(bc.Source) > 0 {
+			if err := s.store.SaveFlowSource(ctx, bc.Flow.Name, bc.Flow.Version, bc.Source); err != nil {
+				return nil, fmt.Errorf("new service: business %q: save flow %s@%s: %w", bc.ID, bc.Flow.Name, bc.Flow.Version, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// mergeKeywordSets lays per-language overrides from the config over the
+// flow's own lists.
+func mergeKeywordSets(flow, override map[string]flows.KeywordSet) map[string]flows.KeywordSet {
+	out := make(map[string]flows.KeywordSet, len(flow)+len(override))
+	for lang, set := range flow {
+		out[lang] = set
+	}
+	for lang, o := range override {
+		set := out[lang]
+		if o.OptOut != nil {
+			set.OptOut = o.OptOut
+		}
+		if o.OptIn != nil {
+			set.OptIn = o.OptIn
+		}
+		if o.Help != nil {
+			set.Help = o.Help
+		}
+		if o.Polite != nil {
+			set.Polite = o.Polite
+		}
+		out[lang] = set
+	}
+	return out
+}
+
+func machineKey(name, version string) string { return name + "@" + version }
+
+// Business returns a configured business.
+func (s *Service) Business(id BusinessID) (*Business, bool) {
+	b, ok := s.businesses[id]
+	return b, ok
+}
+
+// resolve finds the business an input is for: by id, else by the sender
+// address, else the only business there is.
+func (s *Service) resolve(id BusinessID, sender string) (*Business, error) {
+	if id == "" {
+		if byID, ok := s.senders[sender]; ok {
+			id = byID
+		} else if len(s.businesses) == 1 && sender == "" {
+			for only := range s.businesses {
+				id = only
+			}
+		} else {
+			return nil, fmt.Errorf("no business is configured for sender %q: %w", sender, ErrBadInput)
+		}
+	}
+	b, ok := s.businesses[id]
+	if !ok {
+		return nil, fmt.Errorf("business %q is not configured: %w", id, ErrBadInput)
+	}
+	return b, nil
+}
+
+func (s *Service) lock(b BusinessID, c CustomerID) func() {
+	h := fnv.New32a()
+	h.Write([]byte(b))
+	h.Write([]byte{0})
+	h.Write([]byte(c))
+	mu := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// HandleInbound runs one turn for a customer's message and returns the
+// committed effects. A message id already processed returns no effects and
+// no error: a redelivery changes nothing.
+func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, error) {
+	biz, err := s.resolve(in.Business, in.Sender)
+	if err != nil {
+		return nil, fmt.Errorf("inbound message %q: %w", in.ID, err)
+	}
+	in.Business = biz.ID
+	if in.ID == "" {
+		return nil, fmt.Errorf("inbound message for business %q has no id: %w", biz.ID, ErrBadInput)
+	}
+	if _, err := ParseCustomerID(string(in.Customer)); err != nil {
+		return nil, fmt.Errorf("inbound message %q: %w: %w", in.ID, err, ErrBadInput)
+	}
+	return s.run(ctx, biz, in.Customer, InputInbound, in.ID, func(sess *Session, now time.Time) (Turn, error) {
+		return biz.HandleInbound(s.machineFor(ctx, biz, sess.Conversation), sess, in, now), nil
+	})
+}
+
+// HandleSendRequest runs one turn for a business's send request: the
+// effects hold the message to send, or the guard's refusal.
+func (s *Service) HandleSendRequest(ctx context.Context, r SendRequest) ([]Effect, error) {
+	biz, err := s.resolve(r.Business, r.Sender)
+	if err != nil {
+		return nil, fmt.Errorf("send request %q: %w", r.ID, err)
+	}
+	if r.ID == "" {
+		return nil, fmt.Errorf("send request for business %q has no id: %w", biz.ID, ErrBadInput)
+	}
+	if _, err := ParseCustomerID(string(r.Customer)); err != nil {
+		return nil, fmt.Errorf("send request %q: %w: %w", r.ID, err, ErrBadInput)
+	}
+	return s.run(ctx, biz, r.Customer, InputSendRequest, "send:"+r.ID, func(sess *Session, now time.Time) (Turn, error) {
+		return biz.HandleSendRequest(sess, r, now)
+	})
+}
+
+// HandleProviderOptOut records a stop the provider reported.
+func (s *Service) HandleProviderOptOut(ctx context.Context, o ProviderOptOut) ([]Effect, error) {
+	biz, err := s.resolve(o.Business, "")
+	if err != nil {
+		return nil, fmt.Errorf("provider opt-out %q: %w", o.ID, err)
+	}
+	if o.ID == "" {
+		return nil, fmt.Errorf("provider opt-out for business %q has no id: %w", biz.ID, ErrBadInput)
+	}
+	return s.run(ctx, biz, o.Customer, InputProviderOptOut, "provider:"+o.ID, func(sess *Session, now time.Time) (Turn, error) {
+		return biz.HandleProviderOptOut(sess, o, now), nil
+	})
+}
+
+func (s *Service) run(ctx context.Context, biz *Business, customer CustomerID, kind InputKind, dedupID string,
+	step func(*Session, time.Time) (Turn, error)) ([]Effect, error) {
+	unlock := s.lock(biz.ID, customer)
+	defer unlock()
+	log := s.log.With().Str("business", string(biz.ID)).Str("customer", customer.Redacted()).Str("input", string(kind)).Logger()
+
+	seen, err := s.store.Processed(ctx, biz.ID, dedupID)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: check redelivery: %w", kind, dedupID, err)
+	}
+	if seen {
+		log.Debug().Str("id", dedupID).Msg("redelivered input ignored")
+		return nil, nil
+	}
+	start := s.clock()
+	began := time.Now()
+	sess, err := s.store.LoadSession(ctx, biz.ID, customer, start.Add(-ServiceWindow))
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: load session: %w", kind, dedupID, err)
+	}
+	sess.Business, sess.Customer = biz.ID, customer
+	turn, err := step(&sess, start)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Commit(ctx, turn); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			log.Debug().Str("id", dedupID).Msg("redelivered input ignored at commit")
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s %q: commit turn: %w", kind, dedupID, err)
+	}
+	elapsed := time.Since(began)
+	if len(turn.Effects) > 0 && s.afterCommit != nil {
+		s.afterCommit()
+	}
+	if s.observer != nil {
+		s.observer.ObserveTurn(kind, turn, elapsed)
+	}
+	s.logTurn(log, turn)
+	return turn.Effects, nil
+}
+
+func (s *Service) logTurn(log zerolog.Logger, turn Turn) {
+	c := turn.Conversation
+	for _, e := range turn.Effects {
+		switch e.Kind {
+		case EffectRefused:
+			log.Info().Str("effect", e.ID).Str("kind", string(e.Refusal.Kind)).Str("reason", string(e.Refusal.Reason)).
+				Str("template", e.Refusal.Template).Msg("guard refused a message")
+		case EffectConsent:
+			log.Info().Str("effect", e.ID).Str("topic", string(e.Consent.Topic)).Str("status", string(e.Consent.Status)).
+				Str("source", string(e.Consent.Source)).Msg("consent changed")
+		}
+	}
+	log.Debug().Str("flow", c.FlowName).Str("version", c.FlowVersion).Str("state", string(c.State)).
+		Int("effects", len(turn.Effects)).Msg("turn committed")
+}
+
+// machineFor returns the machine of the version the conversation is on,
+// loading an older version's source from the store when the flow changed
+// since the conversation began. nil means "start afresh on the current
+// version" (no conversation, or its version is lost).
+func (s *Service) machineFor(ctx context.Context, biz *Business, c Conversation) *Machine {
+	if c.State == "" || c.FlowVersion == "" {
+		return nil
+	}
+	if c.FlowName == biz.Machine.Flow.Name && c.FlowVersion == biz.Machine.Flow.Version {
+		return biz.Machine
+	}
+	key := machineKey(c.FlowName, c.FlowVersion)
+	if m, ok := s.machines.Load(key); ok {
+		return m.(*Machine)
+	}
+	src, err := s.store.FlowSource(ctx, c.FlowName, c.FlowVersion)
+	if err != nil {
+		s.log.Warn().Err(err).Str("flow", key).Msg("conversation's flow version unavailable; restarting it on the current version")
+		return nil
+	}
+	// Named like the original file so the loaded flow keeps its name.
+	f, err := flows.Load(c.FlowName+".yaml", src)
+	if err == nil {
+		var m *Machine
+		if m, err = Compile(f, biz.Keywords.Polite()); err == nil {
+			s.machines.Store(key, m)
+			return m
+		}
+	}
+	s.log.Warn().Err(err).Str("flow", key).Msg("conversation's flow version no longer loads; restarting it on the current version")
+	return nil
+}

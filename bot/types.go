@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"time"
+
+	"github.com/optinbot/optinbot/flows"
+)
+
+// BusinessID identifies a business: a short slug such as "acme".
+type BusinessID string
+
+// Channel is the messaging channel a consent applies to. optinbot records
+// WhatsApp consent only; an opt-in collected elsewhere is recorded with the
+// Source it came from, but always for this channel.
+const Channel = "whatsapp"
+
+// ConsentStatus is a customer's permission for one topic.
+type ConsentStatus string
+
+const (
+	OptedIn  ConsentStatus = "opted_in"
+	OptedOut ConsentStatus = "opted_out"
+)
+
+// Source says where a consent event was collected.
+type Source string
+
+const (
+	SourceInChannel     Source = "in_channel"
+	SourceSignup        Source = "signup"
+	SourceSMSCampaign   Source = "sms_campaign"
+	SourceEmailCampaign Source = "email_campaign"
+	SourceWeb           Source = "web"
+	SourceLiveChat      Source = "live_chat"
+	SourceProvider      Source = "provider"
+	SourceAPI           Source = "api"
+)
+
+// Sources lists every Source the ledger holds.
+var Sources = []Source{SourceInChannel, SourceSignup, SourceSMSCampaign, SourceEmailCampaign,
+	SourceWeb, SourceLiveChat, SourceProvider, SourceAPI}
+
+// ConsentEvent is one append-only entry of the consent ledger, with the
+// evidence of what caused it.
+//
+//	{"id":"in:wamid.1:0","customer":"+14155550100","business":"acme","channel":"whatsapp",
+//	 "topic":"order_updates","category":"utility","status":"opted_in","source":"in_channel",
+//	 "trigger":"button optin_yes","inbound_id":"wamid.1","inbound_text":"Yes",
+//	 "prompt":"Acme Outfitters here on WhatsApp…","flow":"retail","flow_version":"3f2a9c1b7d0e",
+//	 "at":"2026-01-01T00:00:00Z"}
+type ConsentEvent struct {
+	ID          string         `json:"id"`
+	Customer    CustomerID     `json:"customer"`
+	Business    BusinessID     `json:"business"`
+	Channel     string         `json:"channel"`
+	Topic       flows.Topic    `json:"topic"`
+	Category    flows.Category `json:"category"`
+	Status      ConsentStatus  `json:"status"`
+	Source      Source         `json:"source"`
+	Trigger     string         `json:"trigger"`      // what matched: "keyword STOP", "button optin_yes", "provider 131050"
+	InboundID   string         `json:"inbound_id"`   // the provider message id that caused it
+	InboundText string         `json:"inbound_text"` // the customer's words, as received
+	Prompt      string         `json:"prompt"`       // the exact text the customer had been shown
+	FlowName    string         `json:"flow"`
+	FlowVersion string         `json:"flow_version"`
+	At          time.Time      `json:"at"`
+}
+
+// StopRecord is a customer's latest STOP while it stands (until they opt in
+// again). Restorable holds the topics that START may re-grant: those active
+// just before a keyword STOP; a stop reported by the provider restores nothing.
+type StopRecord struct {
+	At         time.Time     `json:"at"`
+	ByProvider bool          `json:"by_provider"`
+	Restorable []flows.Topic `json:"restorable"`
+	Prompt     string        `json:"prompt"` // the STOP confirmation: the prompt on record for START
+}
+
+// Conversation is the per-(business, customer) state the engine keeps
+// between turns.
+type Conversation struct {
+	FlowName      string          `json:"flow"`
+	FlowVersion   string          `json:"flow_version"` // kept until the conversation ends
+	State         flows.StateName `json:"state"`        // "" when no conversation is active
+	LastPrompt    string          `json:"last_prompt"`  // the exact text last shown to the customer
+	LastInboundAt time.Time       `json:"last_inbound_at"`
+	Stop          *StopRecord     `json:"stop,omitempty"` // nil unless a STOP stands
+}
+
+// SentTemplate is a template the guard allowed, counted by the frequency cap.
+type SentTemplate struct {
+	At    time.Time   `json:"at"`
+	Topic flows.Topic `json:"topic"`
+}
+
+// Session is everything one turn needs about a customer, loaded from the
+// store before the turn and replaced by the Turn after it.
+type Session struct {
+	Business     BusinessID
+	Customer     CustomerID
+	Conversation Conversation
+	// Consent is the current status per topic, derived from the ledger:
+	// the latest event of each topic.
+	Consent map[flows.Topic]ConsentStatus
+	// RecentTemplates are the allowed templates of the last 24 hours.
+	RecentTemplates []SentTemplate
+}
+
+// Turn is the outcome of one input, committed by the store in one
+// transaction: the processed-message mark, the new conversation state, the
+// consent events, the allowed templates and the outbox.
+type Turn struct {
+	Business BusinessID
+	Customer CustomerID
+	// DedupID is the input's id (an inbound provider message id, or a send
+	// request id prefixed "send:"). A second Commit with the same
+	// (Business, DedupID) fails with ErrDuplicate and changes nothing.
+	// Empty means no deduplication.
+	DedupID      string
+	Conversation Conversation
+	Consent      []ConsentEvent
+	Templates    []SentTemplate
+	Effects      []Effect // published from the outbox after the commit
+	At           time.Time
+}
+
+// Inbound is a customer's message as the engine sees it.
+type Inbound struct {
+	ID          string     // provider message id; repeats are ignored
+	Business    BusinessID // resolved from the sender by the caller
+	Sender      string     // the business's sender address the customer wrote to
+	Customer    CustomerID
+	Timestamp   time.Time // the provider's timestamp: opens the 24-hour window
+	Text        string
+	ButtonID    string // set when the customer tapped a quick reply
+	ButtonTitle string
+}
+
+// MessageKind says whether an outbound message is a template or free-form.
+type MessageKind string
+
+const (
+	KindTemplate MessageKind = "template"
+	KindText     MessageKind = "text"
+)
+
+// SendRequest is a business asking to message a customer.
+type SendRequest struct {
+	ID       string // request id; repeats are ignored
+	Business BusinessID
+	Sender   string
+	Customer CustomerID
+	Kind     MessageKind
+	Template string      // KindTemplate: the declared template's name
+	Topic    flows.Topic // optional; must match the template's declared topic
+	Language string      // optional template language
+	Text     string      // KindText
+}
+
+// ProviderOptOut is a stop the provider reported (the customer blocked the
+// business, or opted out of marketing in the app). It stays in force: START
+// does not undo it.
+type ProviderOptOut struct {
+	ID       string
+	Business BusinessID
+	Customer CustomerID
+	At       time.Time
+	Topics   []flows.Topic // empty: every topic
+	Reason   string        // e.g. "131050 user stopped marketing messages"
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
+)
+
+// Config is `optinbot serve`'s configuration, mirrored by
+// config.example.yaml. Values may reference environment variables as
+// ${NAME}; secrets (the database password, NATS credentials) belong there,
+// never in the file.
+type Config struct {
+	LogLevel  string           `yaml:"log_level"`
+	Store     StoreConfig      `yaml:"store"`
+	NATS      NATSConfig       `yaml:"nats"`
+	Metrics   MetricsConfig    `yaml:"metrics"`
+	Retention RetentionConfig  `yaml:"retention"`
+	Defaults  CapsConfig       `yaml:"defaults"`
+	Business  []BusinessConfig `yaml:"businesses"`
+
+	dir string // the config file's directory: flow paths are relative to it
+}
+
+// StoreConfig names the database.
+type StoreConfig struct {
+	DSN string `yaml:"dsn"`
+}
+
+// NATSConfig names the NATS server and the subjects' prefix.
+type NATSConfig struct {
+	URL             string        `yaml:"url"`
+	CredsFile       string        `yaml:"creds_file"`
+	Token           string        `yaml:"token"`
+	SubjectPrefix   string        `yaml:"subject_prefix"`
+	DuplicateWindow time.Duration `yaml:"duplicate_window"`
+	Workers         int           `yaml:"workers"`
+}
+
+// MetricsConfig says where Prometheus metrics are served.
+type MetricsConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// RetentionConfig says how long processed message ids are remembered.
+type RetentionConfig struct {
+	ProcessedIDs time.Duration `yaml:"processed_ids"`
+}
+
+// CapsConfig is a frequency cap.
+type CapsConfig struct {
+	TemplatesPerDay int            `yaml:"templates_per_day"`
+	TopicCaps       map[string]int `yaml:"topic_caps"`
+}
+
+// BusinessConfig routes senders to a business and its flow.
+type BusinessConfig struct {
+	ID       string                       `yaml:"id"`
+	Flow     string                       `yaml:"flow"`
+	Senders  []string                     `yaml:"senders"`
+	Caps     CapsConfig                   `yaml:",inline"`
+	Keywords map[string]KeywordListConfig `yaml:"keywords"`
+}
+
+// KeywordListConfig overrides one language's global keyword lists.
+type KeywordListConfig struct {
+	OptOut []string `yaml:"opt_out"`
+	OptIn  []string `yaml:"opt_in"`
+	Help   []string `yaml:"help"`
+	Polite []string `yaml:"polite"`
+}
+
+// MinProcessedRetention is the shortest time processed ids are kept:
+// providers retry a webhook for up to 7 days.
+const MinProcessedRetention = 7 * 24 * time.Hour
+
+var (
+	envRef       = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	businessIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+)
+
+// LoadConfig reads, expands and validates a config file. It reports every
+// problem it finds at once, one per line.
+func LoadConfig(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var problems []error
+	expanded := envRef.ReplaceAllFunc(raw, func(ref []byte) []byte {
+		name := string(envRef.FindSubmatch(ref)[1])
+		val, ok := os.LookupEnv(name)
+		if !ok {
+			problems = append(problems, fmt.Errorf("%s: environment variable %s is referenced but not set", path, name))
+		}
+		return []byte(val)
+	})
+	cfg := &Config{dir: filepath.Dir(path)}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, msg := range te.Errors {
+				problems = append(problems, fmt.Errorf("%s: %s", path, msg))
+			}
+		} else {
+			problems = append(problems, fmt.Errorf("%s: %w", path, err))
+		}
+	}
+	cfg.applyDefaults()
+	problems = append(problems, cfg.Validate()...)
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.NATS.URL == "" {
+		c.NATS.URL = "nats://127.0.0.1:4222"
+	}
+	if c.NATS.SubjectPrefix == "" {
+		c.NATS.SubjectPrefix = "optinbot"
+	}
+	if c.NATS.DuplicateWindow == 0 {
+		c.NATS.DuplicateWindow = 10 * time.Minute
+	}
+	if c.NATS.Workers == 0 {
+		c.NATS.Workers = 8
+	}
+	if c.Retention.ProcessedIDs == 0 {
+		c.Retention.ProcessedIDs = 30 * 24 * time.Hour
+	}
+	if c.Defaults.TemplatesPerDay == 0 {
+		c.Defaults.TemplatesPerDay = bot.DefaultTemplatesPerDay
+	}
+}
+
+// Validate returns one error per problem.
+func (c *Config) Validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil {
+		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.Store.DSN == "" {
+		bad("store.dsn is empty: set it, e.g. to ${OPTINBOT_DATABASE_URL}")
+	}
+	if !strings.HasPrefix(c.NATS.URL, "nats://") && !strings.HasPrefix(c.NATS.URL, "tls://") {
+		bad("nats.url %q: want nats://host:port or tls://host:port", c.NATS.URL)
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]+$`).MatchString(c.NATS.SubjectPrefix) {
+		bad("nats.subject_prefix %q: want letters, digits, _ or - (one subject token)", c.NATS.SubjectPrefix)
+	}
+	if c.NATS.Workers < 1 {
+		bad("nats.workers %d: want at least 1", c.NATS.Workers)
+	}
+	if c.Retention.ProcessedIDs < MinProcessedRetention {
+		bad("retention.processed_ids %s: want at least 168h (providers redeliver for 7 days)", c.Retention.ProcessedIDs)
+	}
+	if c.Defaults.TemplatesPerDay < 1 {
+		bad("defaults.templates_per_day %d: want at least 1", c.Defaults.TemplatesPerDay)
+	}
+	if len(c.Business) == 0 {
+		bad("businesses: at least one business is needed")
+	}
+	ids, senders := map[string]bool{}, map[string]string{}
+	for i, b := range c.Business {
+		where := fmt.Sprintf("businesses[%d]", i)
+		if b.ID != "" {
+			where = fmt.Sprintf("business %q", b.ID)
+		}
+		switch {
+		case !businessIDRe.MatchString(b.ID):
+			bad("%s: id %q: want lower-case letters, digits, _ or -", where, b.ID)
+		case ids[b.ID]:
+			bad("%s: id is used twice", where)
+		}
+		ids[b.ID] = true
+		if b.Flow == "" {
+			bad("%s: flow is empty: name the flow file", where)
+		}
+		if len(b.Senders) == 0 {
+			bad("%s: senders is empty: list the numbers or ids customers write to", where)
+		}
+		for _, s := range b.Senders {
+			if other, dup := senders[s]; dup {
+				bad("%s: sender %q already belongs to business %q", where, s, other)
+			}
+			senders[s] = b.ID
+		}
+		if b.Caps.TemplatesPerDay < 0 {
+			bad("%s: templates_per_day %d: want 0 (the default) or more", where, b.Caps.TemplatesPerDay)
+		}
+		for topic, n := range b.Caps.TopicCaps {
+			if n < 1 {
+				bad("%s: topic_caps.%s %d: want at least 1", where, topic, n)
+			}
+		}
+	}
+	return errs
+}
+
+// FlowPath resolves a business's flow file relative to the config file.
+func (c *Config) FlowPath(b BusinessConfig) string {
+	if filepath.IsAbs(b.Flow) {
+		return b.Flow
+	}
+	return filepath.Join(c.dir, b.Flow)
+}
+
+// BusinessConfigs loads every business's flow and builds the engine's
+// configuration, reporting every flow that does not load or whose caps name
+// unknown topics.
+func (c *Config) BusinessConfigs() ([]bot.BusinessConfig, error) {
+	var out []bot.BusinessConfig
+	var errs []error
+	for _, b := range c.Business {
+		path := c.FlowPath(b)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("business %q: read flow: %w", b.ID, err))
+			continue
+		}
+		flow, err := flows.Load(path, src)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("business %q: flow does not load:\n%w", b.ID, err))
+			continue
+		}
+		caps := bot.Caps{TemplatesPerDay: c.Defaults.TemplatesPerDay, PerTopic: map[flows.Topic]int{}}
+		if b.Caps.TemplatesPerDay > 0 {
+			caps.TemplatesPerDay = b.Caps.TemplatesPerDay
+		}
+		for _, tc := range []map[string]int{c.Defaults.TopicCaps, b.Caps.TopicCaps} {
+			for topic, n := range tc {
+				caps.PerTopic[flows.Topic(topic)] = n
+			}
+		}
+		for topic := range b.Caps.TopicCaps {
+			if _, ok := flow.Topic(flows.Topic(topic)); !ok {
+				errs = append(errs, fmt.Errorf("business %q: topic_caps names topic %q, which flow %s does not declare", b.ID, topic, path))
+			}
+		}
+		kw := make(map[string]flows.KeywordSet, len(b.Keywords))
+		for lang, k := range b.Keywords {
+			kw[lang] = flows.KeywordSet{OptOut: k.OptOut, OptIn: k.OptIn, Help: k.Help, Polite: k.Polite}
+		}
+		out = append(out, bot.BusinessConfig{ID: bot.BusinessID(b.ID), Flow: flow, Source: src,
+			Senders: b.Senders, Keywords: kw, Caps: caps})
+	}
+	return out, errors.Join(errs...)
+}

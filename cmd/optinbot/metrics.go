@@ -1,0 +1,58 @@
+package main
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/optinbot/optinbot/bot"
+)
+
+// metrics counts turns, effects, refusals and consent changes. It
+// implements bot.Observer.
+type metrics struct {
+	turns    *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	messages *prometheus.CounterVec
+	refusals *prometheus.CounterVec
+	consent  *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		turns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "optinbot_turns_total", Help: "Committed turns by business and input kind.",
+		}, []string{"business", "input"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "optinbot_turn_seconds", Help: "Time to load, decide and commit a turn.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"input"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "optinbot_messages_allowed_total", Help: "Outbound messages the guard allowed, by kind.",
+		}, []string{"business", "kind"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "optinbot_guard_refusals_total", Help: "Outbound messages the guard refused, by reason.",
+		}, []string{"business", "kind", "reason"}),
+		consent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "optinbot_consent_events_total", Help: "Consent ledger events by topic, status and source.",
+		}, []string{"business", "topic", "status", "source"}),
+	}
+	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent)
+	return m
+}
+
+func (m *metrics) ObserveTurn(input bot.InputKind, turn bot.Turn, elapsed time.Duration) {
+	biz := string(turn.Business)
+	m.turns.WithLabelValues(biz, string(input)).Inc()
+	m.latency.WithLabelValues(string(input)).Observe(elapsed.Seconds())
+	for _, e := range turn.Effects {
+		switch e.Kind {
+		case bot.EffectMessage:
+			m.messages.WithLabelValues(biz, string(e.Message.Kind)).Inc()
+		case bot.EffectRefused:
+			m.refusals.WithLabelValues(biz, string(e.Refusal.Kind), string(e.Refusal.Reason)).Inc()
+		case bot.EffectConsent:
+			m.consent.WithLabelValues(biz, string(e.Consent.Topic), string(e.Consent.Status), string(e.Consent.Source)).Inc()
+		}
+	}
+}

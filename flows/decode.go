@@ -1,0 +1,303 @@
+package flows
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The keys allowed in each kind of mapping, in the order the docs give them
+// (the order of "allowed keys are ..." in messages).
+var (
+	flowKeys       = []string{"name", "business", "language", "help", "messages", "keywords", "topics", "templates", "start", "states"}
+	messageKeys    = []string{"stopped", "restarted", "not_stopped"}
+	keywordSetKeys = []string{"opt_out", "opt_in", "help", "polite"}
+	topicKeys      = []string{"category", "description"}
+	templateKeys   = []string{"name", "language", "topic"}
+)
+
+var (
+	// languageRe is a flow's language: a BCP 47 primary language subtag.
+	languageRe = regexp.MustCompile(`^[a-z]{2,3}$`)
+	// templateLanguageRe is a template's language as WhatsApp names them:
+	// "en", "fil", or with a region, "en_US".
+	templateLanguageRe = regexp.MustCompile(`^[a-z]{2,3}(_[A-Z]{2})?$`)
+	// topicRe is a topic name; topics end up in consent records and
+	// reports, so they are kept to lowercase identifiers.
+	topicRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// flow decodes the top-level mapping into f.
+func (l *loader) flow(root *yaml.Node, f *Flow) {
+	root = l.resolve(root)
+	if root.Kind != yaml.MappingNode {
+		l.wrongKind(root, "a flow", "a mapping with keys such as business and states")
+		return
+	}
+	fs := l.fields(root, "at the top level", flowKeys)
+	l.header(root, fs, f)
+	if fd, ok := fs["messages"]; ok {
+		f.Messages = l.messages(fd.value)
+	}
+	if fd, ok := fs["keywords"]; ok {
+		f.Keywords = l.keywords(fd.value)
+	}
+	if fd, ok := fs["topics"]; ok {
+		f.Topics = l.topics(fd.value)
+	}
+	if fd, ok := fs["templates"]; ok {
+		f.Templates = l.templates(fd.value, f.Language)
+	}
+	l.states(root, fs, f)
+}
+
+// header decodes the flow's scalar settings: name, business, language, help
+// and start.
+func (l *loader) header(root *yaml.Node, fs map[string]field, f *Flow) {
+	if fd, ok := fs["name"]; ok {
+		if s, ok := l.requiredText(fd.value, "name"); ok {
+			f.Name = s
+		}
+	}
+	if fd, ok := fs["business"]; ok {
+		if s, ok := l.requiredText(fd.value, "business name"); ok {
+			f.Business = s
+		}
+	} else {
+		l.addf(root, "missing business name (add business: with the name customers know)")
+	}
+	if fd, ok := fs["language"]; ok {
+		if s, ok := l.text(fd.value, "language"); ok {
+			if languageRe.MatchString(s) {
+				f.Language = s
+			} else {
+				l.addf(l.resolve(fd.value), "invalid language %s: use a 2-3 letter lowercase code such as 'en'", quote(s))
+			}
+		}
+	}
+	if fd, ok := fs["help"]; ok {
+		if s, ok := l.text(fd.value, "help"); ok {
+			f.Help = strings.TrimSpace(s)
+		}
+	}
+	if fd, ok := fs["start"]; ok {
+		if s, ok := l.requiredText(fd.value, "start"); ok {
+			f.Start = StateName(s)
+			l.refs = append(l.refs, ref{kind: refState, name: s, node: l.resolve(fd.value), use: "start"})
+		}
+	}
+}
+
+// messages decodes the wording of the global keyword answers.
+func (l *loader) messages(n *yaml.Node) Messages {
+	var m Messages
+	n, ok := l.mapping(n, "messages", "a mapping with stopped, restarted and not_stopped")
+	if !ok {
+		return m
+	}
+	fs := l.fields(n, "in messages", messageKeys)
+	dst := []*string{&m.Stopped, &m.Restarted, &m.NotStopped} // as messageKeys
+	for i, key := range messageKeys {
+		if fd, ok := fs[key]; ok {
+			if s, ok := l.text(fd.value, key+" in messages"); ok {
+				*dst[i] = strings.TrimSpace(s)
+			}
+		}
+	}
+	return m
+}
+
+// keywords decodes the per-language global keyword lists.
+func (l *loader) keywords(n *yaml.Node) map[string]KeywordSet {
+	n, ok := l.mapping(n, "keywords", "a mapping of language codes to keyword lists")
+	if !ok {
+		return nil
+	}
+	out := make(map[string]KeywordSet)
+	for _, e := range l.entries(n, "in keywords", "language") {
+		lang := e.key.Value
+		if !languageRe.MatchString(lang) {
+			l.addf(e.key, "invalid language %s in keywords: use a 2-3 letter lowercase code such as 'en'", quote(lang))
+		}
+		out[lang] = l.keywordSet(lang, e.value)
+	}
+	return out
+}
+
+// keywordSet decodes one language's keyword lists. An opt_out list may not
+// be empty, as that would leave customers no keyword to stop with, and no
+// word may be in two lists, as the engine could not tell which one was meant.
+func (l *loader) keywordSet(lang string, n *yaml.Node) KeywordSet {
+	var ks KeywordSet
+	where := "keywords for language " + quote(lang)
+	n, ok := l.mapping(n, where, "a mapping with opt_out, opt_in, help and polite lists")
+	if !ok {
+		return ks
+	}
+	fs := l.fields(n, "in "+where, keywordSetKeys)
+	lists := map[string]*[]string{"opt_out": &ks.OptOut, "opt_in": &ks.OptIn, "help": &ks.Help, "polite": &ks.Polite}
+	listOf := make(map[string]string) // normalised keyword -> the list it is in
+	for _, kind := range keywordSetKeys {
+		fd, ok := fs[kind]
+		if !ok {
+			continue
+		}
+		subject := kind + " " + where
+		nodes, words := l.words(fd.value, subject)
+		*lists[kind] = append([]string{}, words...)
+		if kind == "opt_out" && len(words) == 0 && len(l.resolve(fd.value).Content) == 0 {
+			l.addf(l.resolve(fd.value), "%s is empty: customers must always have a keyword to opt out with (leave the list out to keep the defaults)", subject)
+		}
+		for i, w := range words {
+			key := normKeyword(w)
+			if other, dup := listOf[key]; dup && other != kind {
+				l.addf(nodes[i], "keyword %s is in both %s and %s %s", quote(w), other, kind, where)
+				continue
+			}
+			listOf[key] = kind
+		}
+	}
+	return ks
+}
+
+// normKeyword is the form in which two keywords are the same one.
+func normKeyword(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// topics decodes the topic declarations.
+func (l *loader) topics(n *yaml.Node) []TopicDef {
+	n, ok := l.mapping(n, "topics", "a mapping of topic names to topics")
+	if !ok {
+		return nil
+	}
+	var out []TopicDef
+	for _, e := range l.entries(n, "in topics", "topic") {
+		out = append(out, l.topic(e))
+	}
+	return out
+}
+
+// topic decodes one topic declaration. It returns the topic even when it
+// has problems, so that uses of it do not also report it as unknown.
+func (l *loader) topic(e field) TopicDef {
+	name := e.key.Value
+	t := TopicDef{Name: Topic(name), Pos: posOf(e.key)}
+	switch {
+	case name == string(TopicAll):
+		l.addf(e.key, "topic name 'all' is reserved: opt_out: all opts out of every topic")
+	case !topicRe.MatchString(name):
+		l.addf(e.key, "invalid topic name %s: use lowercase letters, digits and '_', starting with a letter", quote(name))
+	}
+	where := "topic " + quote(name)
+	n, ok := l.mapping(e.value, where, "a mapping with category and description")
+	if !ok {
+		if isNull(n) {
+			l.addf(e.key, "%s needs a category and a description", where)
+		}
+		return t
+	}
+	fs := l.fields(n, "in "+where, topicKeys)
+	if fd, ok := fs["category"]; ok {
+		t.Category = l.category(fd.value, where)
+	} else {
+		l.addf(e.key, "missing category in %s; allowed are %s", where, categoryList())
+	}
+	if fd, ok := fs["description"]; ok {
+		if s, ok := l.requiredText(fd.value, "description of "+where); ok {
+			t.Description = s
+		}
+	} else {
+		l.addf(e.key, "missing description in %s (say what the customer will receive)", where)
+	}
+	return t
+}
+
+func (l *loader) category(n *yaml.Node, where string) Category {
+	s, ok := l.text(n, "category of "+where)
+	if !ok {
+		return ""
+	}
+	for _, c := range Categories {
+		if string(c) == s {
+			return c
+		}
+	}
+	names := make([]string, len(Categories))
+	for i, c := range Categories {
+		names[i] = string(c)
+	}
+	hint := didYouMean(s, names)
+	if hint == "" {
+		hint = "; allowed are " + categoryList()
+	}
+	l.addf(l.resolve(n), "invalid category %s in %s%s", quote(s), where, hint)
+	return ""
+}
+
+func categoryList() string {
+	names := make([]string, len(Categories))
+	for i, c := range Categories {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
+
+// templates decodes the template declarations. A template is identified by
+// its name and language, as in WhatsApp.
+func (l *loader) templates(n *yaml.Node, flowLanguage string) []Template {
+	items := l.sequence(n, "templates", "a list of templates")
+	var out []Template
+	first := make(map[[2]string]int) // name, language -> line
+	for i, item := range items {
+		t, ok := l.template(i+1, item, flowLanguage)
+		if !ok {
+			continue
+		}
+		id := [2]string{t.Name, t.Language}
+		if line, dup := first[id]; dup {
+			l.addAt(t.Pos, "duplicate template %s in language %s (first at line %d)", quote(t.Name), quote(t.Language), line)
+			continue
+		}
+		first[id] = t.Pos.Line
+		out = append(out, t)
+	}
+	return out
+}
+
+// template decodes the i'th template; ok is false if it has no name.
+func (l *loader) template(i int, item *yaml.Node, flowLanguage string) (t Template, ok bool) {
+	where := fmt.Sprintf("template %d", i)
+	n, ok := l.mapping(item, where, "a mapping with name, language and topic")
+	if !ok {
+		if isNull(n) {
+			l.addf(n, "%s is empty: give its name, language and topic", where)
+		}
+		return t, false
+	}
+	t = Template{Language: flowLanguage, Pos: posOf(n)}
+	fs := l.fields(n, "in "+where, templateKeys)
+	if fd, ok := fs["name"]; ok {
+		t.Name, _ = l.requiredText(fd.value, "name of "+where)
+	} else {
+		l.addf(n, "missing name in %s", where)
+	}
+	if fd, ok := fs["language"]; ok {
+		if s, ok := l.text(fd.value, "language of "+where); ok {
+			if templateLanguageRe.MatchString(s) {
+				t.Language = s
+			} else {
+				l.addf(l.resolve(fd.value), "invalid language %s in %s: use a WhatsApp language code such as 'en' or 'en_US'", quote(s), where)
+			}
+		}
+	}
+	if fd, ok := fs["topic"]; ok {
+		if s, ok := l.requiredText(fd.value, "topic of "+where); ok {
+			t.Topic = Topic(s)
+			l.refs = append(l.refs, ref{kind: refTopic, name: s, node: l.resolve(fd.value), use: where})
+		}
+	} else {
+		l.addf(n, "missing topic in %s: say which topic it sends", where)
+	}
+	return t, t.Name != ""
+}

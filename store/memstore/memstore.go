@@ -1,0 +1,286 @@
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
+)
+
+// Store is an in-memory bot.Store. The zero value is not usable; call New.
+type Store struct {
+	mu sync.RWMutex
+
+	conversations map[customerKey]bot.Conversation
+	ledger        map[customerKey][]bot.ConsentEvent // commit order
+	eventIDs      map[string]struct{}
+	templates     map[customerKey][]bot.SentTemplate // commit order
+	processed     map[processedKey]time.Time
+	outbox        []outboxEntry // pending effects, commit order
+	effectIDs     map[string]struct{}
+	flowSources   map[flowKey][]byte
+}
+
+type customerKey struct {
+	business bot.BusinessID
+	customer bot.CustomerID
+}
+
+type processedKey struct {
+	business bot.BusinessID
+	dedupID  string
+}
+
+type flowKey struct{ name, version string }
+
+type outboxEntry struct {
+	id     string
+	effect []byte // JSON of bot.Effect
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		conversations: map[customerKey]bot.Conversation{},
+		ledger:        map[customerKey][]bot.ConsentEvent{},
+		eventIDs:      map[string]struct{}{},
+		templates:     map[customerKey][]bot.SentTemplate{},
+		processed:     map[processedKey]time.Time{},
+		effectIDs:     map[string]struct{}{},
+		flowSources:   map[flowKey][]byte{},
+	}
+}
+
+// norm is how every stored time is kept: UTC, to the microsecond.
+func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func copyConversation(c bot.Conversation) bot.Conversation {
+	c.LastInboundAt = norm(c.LastInboundAt)
+	if c.Stop != nil {
+		stop := *c.Stop
+		stop.At = norm(stop.At)
+		stop.Restorable = slices.Clone(stop.Restorable)
+		c.Stop = &stop
+	}
+	return c
+}
+
+// LoadSession implements bot.Store.
+func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, customer bot.CustomerID, since time.Time) (bot.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Session{}, fmt.Errorf("load session of %s/%s: %w", business, customer.Redacted(), err)
+	}
+	key := customerKey{business, customer}
+	sess := bot.Session{Business: business, Customer: customer}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if c, ok := s.conversations[key]; ok {
+		sess.Conversation = copyConversation(c)
+	}
+	for _, ev := range s.ledger[key] {
+		if sess.Consent == nil {
+			sess.Consent = map[flows.Topic]bot.ConsentStatus{}
+		}
+		sess.Consent[ev.Topic] = ev.Status
+	}
+	for _, tpl := range s.templates[key] {
+		if !tpl.At.Before(since) {
+			sess.RecentTemplates = append(sess.RecentTemplates, tpl)
+		}
+	}
+	slices.SortStableFunc(sess.RecentTemplates, func(a, b bot.SentTemplate) int { return a.At.Compare(b.At) })
+	return sess, nil
+}
+
+// Processed implements bot.Store.
+func (s *Store) Processed(ctx context.Context, business bot.BusinessID, dedupID string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("check processed %s for %s: %w", dedupID, business, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.processed[processedKey{business, dedupID}]
+	return ok, nil
+}
+
+// Commit implements bot.Store. It checks everything that can fail before it
+// changes anything, so a failed Commit stores nothing.
+func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
+	who := fmt.Sprintf("%s/%s", turn.Business, turn.Customer.Redacted())
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("commit turn %q of %s: %w", turn.DedupID, who, err)
+	}
+	// Encode and copy outside the lock.
+	effects := make([]outboxEntry, len(turn.Effects))
+	for i, e := range turn.Effects {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("commit turn %q of %s: encode effect %s: %w", turn.DedupID, who, e.ID, err)
+		}
+		effects[i] = outboxEntry{id: e.ID, effect: data}
+	}
+	events := slices.Clone(turn.Consent)
+	for i := range events {
+		events[i].At = norm(events[i].At)
+	}
+	templates := slices.Clone(turn.Templates)
+	for i := range templates {
+		templates[i].At = norm(templates[i].At)
+	}
+	conv := copyConversation(turn.Conversation)
+	at := turn.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pkey := processedKey{turn.Business, turn.DedupID}
+	if turn.DedupID != "" {
+		if _, dup := s.processed[pkey]; dup {
+			return fmt.Errorf("commit turn for %s: %w", turn.DedupID, bot.ErrDuplicate)
+		}
+	}
+	seen := map[string]struct{}{}
+	for _, ev := range events {
+		if _, clash := s.eventIDs[ev.ID]; clash {
+			return fmt.Errorf("commit turn %q of %s: consent event id %q is already in the ledger", turn.DedupID, who, ev.ID)
+		}
+		if _, clash := seen[ev.ID]; clash {
+			return fmt.Errorf("commit turn %q of %s: consent event id %q appears twice in the turn", turn.DedupID, who, ev.ID)
+		}
+		seen[ev.ID] = struct{}{}
+	}
+	clear(seen)
+	for _, e := range effects {
+		if _, clash := s.effectIDs[e.id]; clash {
+			return fmt.Errorf("commit turn %q of %s: effect id %q is already in the outbox", turn.DedupID, who, e.id)
+		}
+		if _, clash := seen[e.id]; clash {
+			return fmt.Errorf("commit turn %q of %s: effect id %q appears twice in the turn", turn.DedupID, who, e.id)
+		}
+		seen[e.id] = struct{}{}
+	}
+
+	if turn.DedupID != "" {
+		s.processed[pkey] = norm(at)
+	}
+	key := customerKey{turn.Business, turn.Customer}
+	s.conversations[key] = conv
+	for _, ev := range events {
+		// The ledger row is the event's own business and customer, as in SQL.
+		evKey := customerKey{ev.Business, ev.Customer}
+		s.ledger[evKey] = append(s.ledger[evKey], ev)
+		s.eventIDs[ev.ID] = struct{}{}
+	}
+	if len(templates) > 0 {
+		s.templates[key] = append(s.templates[key], templates...)
+	}
+	for _, e := range effects {
+		s.outbox = append(s.outbox, e)
+		s.effectIDs[e.id] = struct{}{}
+	}
+	return nil
+}
+
+// SaveFlowSource implements bot.Store.
+func (s *Store) SaveFlowSource(ctx context.Context, name, version string, source []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save flow source %s@%s: %w", name, version, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := flowKey{name, version}
+	if _, ok := s.flowSources[key]; !ok {
+		s.flowSources[key] = append([]byte{}, source...)
+	}
+	return nil
+}
+
+// FlowSource implements bot.Store.
+func (s *Store) FlowSource(ctx context.Context, name, version string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load flow source %s@%s: %w", name, version, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	src, ok := s.flowSources[flowKey{name, version}]
+	if !ok {
+		return nil, fmt.Errorf("load flow source %s@%s: %w", name, version, bot.ErrNotFound)
+	}
+	return append([]byte{}, src...), nil
+}
+
+// PendingEffects returns up to limit effects not yet marked published,
+// oldest commit first. limit < 1 is an error.
+func (s *Store) PendingEffects(ctx context.Context, limit int) ([]bot.Effect, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("pending effects: limit %d, want at least 1", limit)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pending effects: %w", err)
+	}
+	s.mu.RLock()
+	entries := slices.Clone(s.outbox[:min(limit, len(s.outbox))])
+	s.mu.RUnlock()
+	var effects []bot.Effect
+	for _, e := range entries {
+		var eff bot.Effect
+		if err := json.Unmarshal(e.effect, &eff); err != nil {
+			return nil, fmt.Errorf("pending effects: decode effect %s: %w", e.id, err)
+		}
+		effects = append(effects, eff)
+	}
+	return effects, nil
+}
+
+// MarkPublished removes effects from the pending ones. Unknown or already
+// published ids are ignored.
+func (s *Store) MarkPublished(ctx context.Context, ids []string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mark %d effects published: %w", len(ids), err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	done := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		done[id] = struct{}{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outbox = slices.DeleteFunc(s.outbox, func(e outboxEntry) bool {
+		_, ok := done[e.id]
+		return ok
+	})
+	return nil
+}
+
+// ConsentEvents returns a customer's whole consent ledger in commit order.
+func (s *Store) ConsentEvents(ctx context.Context, business bot.BusinessID, customer bot.CustomerID) ([]bot.ConsentEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("consent events of %s/%s: %w", business, customer.Redacted(), err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.ledger[customerKey{business, customer}]), nil
+}
+
+// PruneProcessed forgets processed input ids whose turn's At is before
+// `before`, and reports how many it removed.
+func (s *Store) PruneProcessed(ctx context.Context, before time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("prune processed inputs: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.processed)
+	maps.DeleteFunc(s.processed, func(_ processedKey, at time.Time) bool { return at.Before(before) })
+	return int64(n - len(s.processed)), nil
+}

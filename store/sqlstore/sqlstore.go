@@ -1,0 +1,580 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // driver "postgres"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
+)
+
+//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
+var migrations embed.FS
+
+// Store is a bot.Store backed by PostgreSQL or SQLite. It is safe for
+// concurrent use.
+type Store struct {
+	db     *sqlx.DB
+	sqlite bool
+	bind   int // sqlx bind type of the dialect
+	q      queries
+}
+
+// Open connects to the database named by dsn and brings its schema up to
+// date:
+//
+//   - "postgres://…" or "postgresql://…": PostgreSQL, with lib/pq's URL
+//     options (sslmode, search_path, …);
+//   - "sqlite:PATH", "file:PATH" or a PATH ending .db, .sqlite or .sqlite3:
+//     SQLite, in WAL mode with a busy timeout and foreign keys on. SQLite
+//     has one writer, so the store uses a single connection and every
+//     statement waits its turn.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		if path == "" || strings.HasPrefix(path, "?") {
+			return nil, errors.New("open store: sqlite DSN has no path: want sqlite:PATH")
+		}
+		return openSQLite(ctx, path)
+	case strings.HasPrefix(dsn, "file:"):
+		return openSQLite(ctx, dsn)
+	}
+	path, _, _ := strings.Cut(dsn, "?")
+	for _, ext := range []string{".db", ".sqlite", ".sqlite3"} {
+		if strings.HasSuffix(path, ext) {
+			return openSQLite(ctx, dsn)
+		}
+	}
+	// Never echo the DSN: it may hold a password.
+	return nil, errors.New("open store: unrecognised DSN: want postgres://…, postgresql://…, sqlite:PATH, file:PATH or a path ending .db or .sqlite")
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	where := "PostgreSQL"
+	if u, err := url.Parse(dsn); err == nil {
+		where = "PostgreSQL at " + u.Redacted()
+	}
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	// Serialise concurrent migrations of the same schema (several instances
+	// starting at once) without making different schemas wait on each other.
+	var schema string
+	if err := db.GetContext(ctx, &schema, "SELECT COALESCE(current_schema(), '')"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: read current schema: %w", where, err)
+	}
+	if schema == "" {
+		db.Close()
+		return nil, fmt.Errorf("open %s: no schema to create tables in: the search_path names no existing schema", where)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("optinbot migrations " + schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	s := newStore(db, false)
+	if err := s.migrate(ctx, goose.DialectPostgres, "migrations/postgres", goose.WithSessionLocker(locker)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// sqliteParams are added to a SQLite DSN unless it sets them itself.
+var sqliteParams = []struct{ key, value, prefix string }{
+	{"_pragma", "busy_timeout(10000)", "busy_timeout"},
+	{"_pragma", "journal_mode(WAL)", "journal_mode"},
+	{"_pragma", "foreign_keys(1)", "foreign_keys"},
+	// Take the write lock when a transaction begins, so that a transaction
+	// never has to upgrade a read lock (which fails with SQLITE_BUSY without
+	// waiting for busy_timeout).
+	{"_txlock", "immediate", ""},
+}
+
+func openSQLite(ctx context.Context, dsn string) (*Store, error) {
+	path, query, _ := strings.Cut(dsn, "?")
+	where := "SQLite database " + path
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: parse DSN options: %w", where, err)
+	}
+	for _, p := range sqliteParams {
+		set := false
+		for _, v := range q[p.key] {
+			set = set || p.prefix == "" || strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), p.prefix)
+		}
+		if !set {
+			q.Add(p.key, p.value)
+		}
+	}
+	db, err := sqlx.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	// One connection: SQLite has one writer, and a single connection makes
+	// concurrent Commits queue in the pool instead of failing with
+	// SQLITE_BUSY. Other processes on the same file wait for busy_timeout.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	s := newStore(db, true)
+	if err := s.migrate(ctx, goose.DialectSQLite3, "migrations/sqlite"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, dir string, opts ...goose.ProviderOption) error {
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	opts = append(opts, goose.WithDisableGlobalRegistry(true), goose.WithSlog(slog.New(slog.DiscardHandler)))
+	p, err := goose.NewProvider(dialect, s.db.DB, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database connections.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// ---- queries ----
+
+type queries struct {
+	loadConversation, loadConsent, loadTemplates, processed, markProcessed, upsertConversation,
+	pending, prune, saveFlow, flowSource, consentEvents string
+}
+
+const eventColumns = "id, business, customer, channel, topic, category, status, source, trigger, " +
+	"inbound_id, inbound_text, prompt, flow, flow_version, at"
+
+func newStore(db *sqlx.DB, sqlite bool) *Store {
+	s := &Store{db: db, sqlite: sqlite, bind: sqlx.DOLLAR}
+	if sqlite {
+		s.bind = sqlx.QUESTION
+	}
+	r := s.rebind
+	s.q = queries{
+		loadConversation: r(`SELECT flow, flow_version, state, last_prompt, last_inbound_at, stop
+			FROM conversations WHERE business = ? AND customer = ?`),
+		// The latest event of each topic, by commit order.
+		loadConsent: r(`SELECT e.topic, e.status FROM consent_events e
+			WHERE e.business = ? AND e.customer = ? AND e.seq = (
+				SELECT MAX(l.seq) FROM consent_events l
+				WHERE l.business = e.business AND l.customer = e.customer AND l.topic = e.topic)`),
+		loadTemplates: r(`SELECT topic, at FROM sent_templates
+			WHERE business = ? AND customer = ? AND at >= ? ORDER BY at, seq`),
+		processed:     r(`SELECT COUNT(*) FROM processed_inputs WHERE business = ? AND dedup_id = ?`),
+		markProcessed: r(`INSERT INTO processed_inputs (business, dedup_id, processed_at) VALUES (?, ?, ?) ON CONFLICT (business, dedup_id) DO NOTHING`),
+		upsertConversation: r(`INSERT INTO conversations
+			(business, customer, flow, flow_version, state, last_prompt, last_inbound_at, stop, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (business, customer) DO UPDATE SET
+				flow = excluded.flow, flow_version = excluded.flow_version, state = excluded.state,
+				last_prompt = excluded.last_prompt, last_inbound_at = excluded.last_inbound_at,
+				stop = excluded.stop, updated_at = excluded.updated_at`),
+		pending:       r(`SELECT effect FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`),
+		prune:         r(`DELETE FROM processed_inputs WHERE processed_at < ?`),
+		saveFlow:      r(`INSERT INTO flow_sources (name, version, source) VALUES (?, ?, ?) ON CONFLICT (name, version) DO NOTHING`),
+		flowSource:    r(`SELECT source FROM flow_sources WHERE name = ? AND version = ?`),
+		consentEvents: r(`SELECT ` + eventColumns + ` FROM consent_events WHERE business = ? AND customer = ? ORDER BY seq`),
+	}
+	return s
+}
+
+func (s *Store) rebind(q string) string { return sqlx.Rebind(s.bind, q) }
+
+// ---- times ----
+
+func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// timeArg is a time as the dialect stores it: timestamptz in PostgreSQL,
+// Unix microseconds in SQLite.
+func (s *Store) timeArg(t time.Time) any {
+	t = norm(t)
+	if s.sqlite {
+		return t.UnixMicro()
+	}
+	return t
+}
+
+// nullTimeArg stores the zero time as NULL.
+func (s *Store) nullTimeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return s.timeArg(t)
+}
+
+// dbTime scans a time of either dialect; NULL is the zero time.
+type dbTime struct{ t time.Time }
+
+func (d *dbTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		d.t = time.Time{}
+	case int64:
+		d.t = time.UnixMicro(v).UTC()
+	case time.Time:
+		d.t = norm(v)
+	default:
+		return fmt.Errorf("scan time: unexpected %T", v)
+	}
+	return nil
+}
+
+// ---- bot.Store ----
+
+type conversationRow struct {
+	Flow          string `db:"flow"`
+	FlowVersion   string `db:"flow_version"`
+	State         string `db:"state"`
+	LastPrompt    string `db:"last_prompt"`
+	LastInboundAt dbTime `db:"last_inbound_at"`
+	Stop          []byte `db:"stop"`
+}
+
+type consentRow struct {
+	Topic  string `db:"topic"`
+	Status string `db:"status"`
+}
+
+type templateRow struct {
+	Topic string `db:"topic"`
+	At    dbTime `db:"at"`
+}
+
+// LoadSession implements bot.Store.
+func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, customer bot.CustomerID, since time.Time) (bot.Session, error) {
+	fail := func(what string, err error) (bot.Session, error) {
+		return bot.Session{}, fmt.Errorf("load session of %s/%s: %s: %w", business, customer.Redacted(), what, err)
+	}
+	sess := bot.Session{Business: business, Customer: customer}
+
+	var conv conversationRow
+	switch err := s.db.GetContext(ctx, &conv, s.q.loadConversation, business, customer); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fail("read conversation", err)
+	default:
+		sess.Conversation = bot.Conversation{
+			FlowName: conv.Flow, FlowVersion: conv.FlowVersion, State: flows.StateName(conv.State),
+			LastPrompt: conv.LastPrompt, LastInboundAt: conv.LastInboundAt.t,
+		}
+		if conv.Stop != nil {
+			var stop bot.StopRecord
+			if err := json.Unmarshal(conv.Stop, &stop); err != nil {
+				return fail("decode stop record", err)
+			}
+			sess.Conversation.Stop = &stop
+		}
+	}
+
+	var consent []consentRow
+	if err := s.db.SelectContext(ctx, &consent, s.q.loadConsent, business, customer); err != nil {
+		return fail("read consent", err)
+	}
+	for _, c := range consent {
+		if sess.Consent == nil {
+			sess.Consent = make(map[flows.Topic]bot.ConsentStatus, len(consent))
+		}
+		sess.Consent[flows.Topic(c.Topic)] = bot.ConsentStatus(c.Status)
+	}
+
+	var templates []templateRow
+	if err := s.db.SelectContext(ctx, &templates, s.q.loadTemplates, business, customer, s.timeArg(since)); err != nil {
+		return fail("read recent templates", err)
+	}
+	if len(templates) > 0 {
+		sess.RecentTemplates = make([]bot.SentTemplate, len(templates))
+		for i, tpl := range templates {
+			sess.RecentTemplates[i] = bot.SentTemplate{At: tpl.At.t, Topic: flows.Topic(tpl.Topic)}
+		}
+	}
+	return sess, nil
+}
+
+// Processed implements bot.Store.
+func (s *Store) Processed(ctx context.Context, business bot.BusinessID, dedupID string) (bool, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, s.q.processed, business, dedupID); err != nil {
+		return false, fmt.Errorf("check processed %s for %s: %w", dedupID, business, err)
+	}
+	return n > 0, nil
+}
+
+// Commit implements bot.Store: one transaction that first claims the
+// DedupID, so a redelivery stores nothing and reports bot.ErrDuplicate.
+func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
+	fail := func(what string, err error) error {
+		return fmt.Errorf("commit turn %q of %s/%s: %s: %w", turn.DedupID, turn.Business, turn.Customer.Redacted(), what, err)
+	}
+	// Encode before the transaction, to hold it as briefly as possible.
+	var stop any
+	if turn.Conversation.Stop != nil {
+		st := *turn.Conversation.Stop
+		st.At = norm(st.At)
+		data, err := json.Marshal(st)
+		if err != nil {
+			return fail("encode stop record", err)
+		}
+		stop = string(data)
+	}
+	at := turn.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	atArg := s.timeArg(at)
+	events := make([][]any, len(turn.Consent))
+	for i, e := range turn.Consent {
+		events[i] = []any{e.ID, e.Business, e.Customer, e.Channel, e.Topic, e.Category, e.Status, e.Source,
+			e.Trigger, e.InboundID, e.InboundText, e.Prompt, e.FlowName, e.FlowVersion, s.timeArg(e.At)}
+	}
+	templates := make([][]any, len(turn.Templates))
+	for i, tpl := range turn.Templates {
+		templates[i] = []any{turn.Business, turn.Customer, tpl.Topic, s.timeArg(tpl.At)}
+	}
+	effects := make([][]any, len(turn.Effects))
+	for i, e := range turn.Effects {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return fail("encode effect "+e.ID, err)
+		}
+		effects[i] = []any{e.ID, string(data), atArg}
+	}
+
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fail("begin", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback() // the error that made us roll back is the one to report
+		}
+	}()
+	if turn.DedupID != "" {
+		res, err := tx.ExecContext(ctx, s.q.markProcessed, turn.Business, turn.DedupID, atArg)
+		if err != nil {
+			return fail("mark input processed", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fail("mark input processed", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("commit turn for %s: %w", turn.DedupID, bot.ErrDuplicate)
+		}
+	}
+	c := turn.Conversation
+	if _, err := tx.ExecContext(ctx, s.q.upsertConversation, turn.Business, turn.Customer, c.FlowName, c.FlowVersion,
+		c.State, c.LastPrompt, s.nullTimeArg(c.LastInboundAt), stop, atArg); err != nil {
+		return fail("save conversation", err)
+	}
+	if err := s.insertRows(ctx, tx, "INSERT INTO consent_events ("+eventColumns+")", 15, events); err != nil {
+		return fail("append consent events", err)
+	}
+	if err := s.insertRows(ctx, tx, "INSERT INTO sent_templates (business, customer, topic, at)", 4, templates); err != nil {
+		return fail("record templates", err)
+	}
+	if err := s.insertRows(ctx, tx, "INSERT INTO outbox (id, effect, created_at)", 3, effects); err != nil {
+		return fail("queue effects", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail("commit", err)
+	}
+	return nil
+}
+
+// insertRows inserts rows with multi-row INSERTs of at most 100 rows.
+func (s *Store) insertRows(ctx context.Context, tx *sqlx.Tx, head string, cols int, rows [][]any) error {
+	const batch = 100
+	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	for len(rows) > 0 {
+		n := min(batch, len(rows))
+		var b strings.Builder
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, n*cols)
+		for i, row := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, row...)
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(b.String()), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// SaveFlowSource implements bot.Store. The first source saved for a
+// (name, version) is kept.
+func (s *Store) SaveFlowSource(ctx context.Context, name, version string, source []byte) error {
+	if source == nil {
+		source = []byte{}
+	}
+	if _, err := s.db.ExecContext(ctx, s.q.saveFlow, name, version, source); err != nil {
+		return fmt.Errorf("save flow source %s@%s: %w", name, version, err)
+	}
+	return nil
+}
+
+// FlowSource implements bot.Store.
+func (s *Store) FlowSource(ctx context.Context, name, version string) ([]byte, error) {
+	var src []byte
+	switch err := s.db.GetContext(ctx, &src, s.q.flowSource, name, version); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("load flow source %s@%s: %w", name, version, bot.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("load flow source %s@%s: %w", name, version, err)
+	}
+	if src == nil {
+		src = []byte{}
+	}
+	return src, nil
+}
+
+// ---- outbox, ledger, housekeeping ----
+
+// PendingEffects returns up to limit effects not yet marked published,
+// oldest commit first. limit < 1 is an error.
+func (s *Store) PendingEffects(ctx context.Context, limit int) ([]bot.Effect, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("pending effects: limit %d, want at least 1", limit)
+	}
+	var rows [][]byte
+	if err := s.db.SelectContext(ctx, &rows, s.q.pending, limit); err != nil {
+		return nil, fmt.Errorf("pending effects: %w", err)
+	}
+	var effects []bot.Effect
+	if len(rows) > 0 {
+		effects = make([]bot.Effect, len(rows))
+	}
+	for i, data := range rows {
+		if err := json.Unmarshal(data, &effects[i]); err != nil {
+			return nil, fmt.Errorf("pending effects: decode effect %d of %d: %w", i+1, len(rows), err)
+		}
+	}
+	return effects, nil
+}
+
+// MarkPublished removes effects from the pending ones. Unknown or already
+// published ids are ignored.
+func (s *Store) MarkPublished(ctx context.Context, ids []string) error {
+	const batch = 500
+	now := s.timeArg(time.Now())
+	for len(ids) > 0 {
+		n := min(batch, len(ids))
+		q, args, err := sqlx.In(`UPDATE outbox SET published_at = ? WHERE published_at IS NULL AND id IN (?)`, now, ids[:n])
+		if err != nil {
+			return fmt.Errorf("mark %d effects published: %w", n, err)
+		}
+		if _, err := s.db.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			return fmt.Errorf("mark %d effects published (first %s): %w", n, ids[0], err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+type eventRow struct {
+	ID          string `db:"id"`
+	Business    string `db:"business"`
+	Customer    string `db:"customer"`
+	Channel     string `db:"channel"`
+	Topic       string `db:"topic"`
+	Category    string `db:"category"`
+	Status      string `db:"status"`
+	Source      string `db:"source"`
+	Trigger     string `db:"trigger"`
+	InboundID   string `db:"inbound_id"`
+	InboundText string `db:"inbound_text"`
+	Prompt      string `db:"prompt"`
+	Flow        string `db:"flow"`
+	FlowVersion string `db:"flow_version"`
+	At          dbTime `db:"at"`
+}
+
+// ConsentEvents returns a customer's whole consent ledger in commit order.
+func (s *Store) ConsentEvents(ctx context.Context, business bot.BusinessID, customer bot.CustomerID) ([]bot.ConsentEvent, error) {
+	var rows []eventRow
+	if err := s.db.SelectContext(ctx, &rows, s.q.consentEvents, business, customer); err != nil {
+		return nil, fmt.Errorf("consent events of %s/%s: %w", business, customer.Redacted(), err)
+	}
+	var events []bot.ConsentEvent
+	if len(rows) > 0 {
+		events = make([]bot.ConsentEvent, len(rows))
+	}
+	for i, r := range rows {
+		events[i] = bot.ConsentEvent{
+			ID: r.ID, Business: bot.BusinessID(r.Business), Customer: bot.CustomerID(r.Customer), Channel: r.Channel,
+			Topic: flows.Topic(r.Topic), Category: flows.Category(r.Category), Status: bot.ConsentStatus(r.Status),
+			Source: bot.Source(r.Source), Trigger: r.Trigger, InboundID: r.InboundID, InboundText: r.InboundText,
+			Prompt: r.Prompt, FlowName: r.Flow, FlowVersion: r.FlowVersion, At: r.At.t,
+		}
+	}
+	return events, nil
+}
+
+// PruneProcessed forgets processed input ids whose turn's At is before
+// `before`, and reports how many it removed.
+func (s *Store) PruneProcessed(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q.prune, s.timeArg(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune processed inputs before %s: %w", before.UTC().Format(time.RFC3339), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune processed inputs before %s: %w", before.UTC().Format(time.RFC3339), err)
+	}
+	return n, nil
+}
