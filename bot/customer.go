@@ -60,3 +60,23 @@ func ParseCustomerID(s string) (CustomerID, error) {
 		return "", fmt.Errorf("customer id %q is neither an E.164 number (+ and 7 to 15 digits) nor a WhatsApp user id (like US.1234)", s)
 	}
 }
+
+// wellFormed is ParseCustomerID's syntax check without libphonenumber: the
+// engine's own guard against ids that skipped the edge's full validation,
+// cheap enough for every message (the full check costs ~10 µs).
+func (c CustomerID) wellFormed() bool {
+	s := string(c)
+	if strings.HasPrefix(s, "+") {
+		if len(s) < 8 || len(s) > 16 {
+			return false
+		}
+		for i := 1; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	return userIDPattern.MatchString(s)
+}
+

@@ -5,12 +5,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/optinbot/optinbot/flows"
@@ -19,24 +16,27 @@ import (
 // Normalize reduces a message to the form keywords are compared in:
 //
 //   - compatibility forms are unified (NFKC: full-width "ＳＴＯＰ" is "STOP",
-//     "①" is "1", the ligature "ﬁ" is "fi");
-//   - case is folded ("STOP" and "Stop" are "stop", "ß" is "ss");
+//     "Ⓢ" is "S", "①" is "1", the ligature "ﬁ" is "fi");
+//   - case is folded (full Unicode case folding: "STOP" and "Stop" are
+//     "stop", "ß" is "ss"; Cherokee folds to lower case);
 //   - diacritics are ignored ("ARRÊT" is "arret"): nonspacing and enclosing
-//     marks are dropped after canonical decomposition;
+//     marks are dropped after decomposition;
 //   - the apostrophes ' ’ ‘ ʼ and ` are deleted, so "don't" is "dont";
 //   - format characters (zero-width space and joiner, BOM, soft hyphen…),
 //     variation selectors and other default-ignorable characters are
 //     deleted, so "S\u200bTOP" is "stop";
 //   - every other character that is not a letter, a digit or a spacing mark
-//     (punctuation, symbols and emoji, whitespace, control characters,
-//     unassigned and private-use code points, invalid UTF-8) separates
-//     words: "🛑STOP🛑" is "stop", "opt-out" is "opt out";
+//     separates words: punctuation, symbols and emoji (also those with a
+//     compatibility decomposition: "STOP™" is "stop", not "stoptm"),
+//     whitespace, control characters, unassigned and private-use code
+//     points, invalid UTF-8. "🛑STOP🛑" is "stop", "opt-out" is "opt out";
 //   - words are joined by single ASCII spaces, with none at either end.
 //
-// The result is valid UTF-8 in NFC and Normalize(Normalize(s)) ==
-// Normalize(s). Pure-ASCII input takes a fast path that does not allocate
-// when s is already normal (lower-case words and digits joined by single
-// spaces) and allocates once otherwise. Normalize is safe for concurrent use.
+// The result is valid UTF-8 in NFC, and Normalize(Normalize(s)) ==
+// Normalize(s). Normalize never panics and is safe for concurrent use.
+// ASCII input takes a fast path; input that is already normal (lower-case
+// ASCII words and digits joined by single spaces) is returned without
+// allocating, other short input costs one allocation.
 func Normalize(s string) string {
 	clean := true // s is already normal so far
 	space := true // the previous byte was a space, or none was read yet
@@ -105,169 +105,130 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 }()
 
 // classify classifies a non-ASCII rune of decomposed, case-folded text.
-// size is the rune's encoded length; utf8.RuneError of size 1 is an invalid
-// byte.
-func classify(r rune, size int) uint8 {
+func classify(r rune) uint8 {
 	switch {
-	case r == utf8.RuneError && size == 1:
-		return classSep
-	case r == '\u2018' || r == '\u2019' || r == '\u02BC': // ‘ ’ ʼ
+	case 0x300 <= r && r <= 0x36F: // the common combining diacritics
 		return classDrop
+	case isApostrophe(r):
+		return classDrop
+	case unicode.IsLetter(r):
+		return classKeep
 	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf,
 		unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point):
 		return classDrop
-	case unicode.In(r, unicode.L, unicode.N, unicode.Mc):
+	case unicode.In(r, unicode.N, unicode.Mc):
 		return classKeep
 	default:
 		return classSep
 	}
 }
 
-// foldCaser is stateless and safe for concurrent use (see cases.Fold).
-var foldCaser = cases.Fold()
-
-// normBuf holds the scratch buffers of one normalizeUnicode call.
-type normBuf struct{ a, b []byte }
-
-var normPool = sync.Pool{New: func() any {
-	return &normBuf{a: make([]byte, 0, 256), b: make([]byte, 0, 256)}
-}}
-
-// maxPooledBuf bounds the scratch buffers kept for reuse, so one huge
-// message does not pin memory.
-const maxPooledBuf = 16 << 10
-
-// normalizeUnicode is Normalize for any input. It is the reference the
-// ASCII fast path must agree with.
-func normalizeUnicode(s string) string {
-	nb := normPool.Get().(*normBuf)
-	// Symbols separate words even when they have a compatibility
-	// decomposition: "STOP™" is "stop", not "stoptm".
-	a := appendSymbolsAsSpaces(nb.a[:0], s)
-	// NFKD, fold, NFKD again: folding may produce characters with a
-	// compatibility decomposition. The marks the decompositions split off
-	// are dropped by appendClassified; NFC then recomposes what is left
-	// (Hangul syllables, two-part vowel signs).
-	b := appendFold(nb.b[:0], a)
-	a = norm.NFKD.Append(a[:0], b...)
-	b = appendClassified(b[:0], a)
-	var out string
-	if norm.NFC.IsNormal(b) {
-		out = string(b)
-	} else {
-		a = norm.NFC.Append(a[:0], b...)
-		out = string(a)
-	}
-	if cap(a) <= maxPooledBuf && cap(b) <= maxPooledBuf {
-		nb.a, nb.b = a[:0], b[:0]
-		normPool.Put(nb)
-	}
-	return out
+// isApostrophe reports whether r is a non-ASCII apostrophe: ‘ ’ ʼ.
+func isApostrophe(r rune) bool {
+	return r == '\u2018' || r == '\u2019' || r == '\u02BC'
 }
 
-// appendSymbolsAsSpaces appends the NFKD form of s to dst, with each symbol
-// that has a compatibility decomposition (™, ℃, ㎏) replaced by a space,
-// except the enclosed letters and digits (Ⓢ, 🄰), which stay letters and
-// digits. Other symbols need no replacing: they separate words anyway.
-func appendSymbolsAsSpaces(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSymbol(r) && !isEnclosedAlphanumeric(r) &&
-			norm.NFKD.PropertiesString(s[i:]).Decomposition() != nil {
-			dst = norm.NFKD.AppendString(dst, s[start:i])
-			dst = append(dst, ' ')
-			start = i + size
-		}
-		i += size
-	}
-	return norm.NFKD.AppendString(dst, s[start:])
-}
-
+// isEnclosedAlphanumeric reports whether r is in the Enclosed Alphanumerics
+// blocks (Ⓢ, ①, 🄰): symbols that stand for letters and digits.
 func isEnclosedAlphanumeric(r rune) bool {
 	return 0x2460 <= r && r <= 0x24FF || 0x1F100 <= r && r <= 0x1F1FF
 }
 
-// appendFold appends the case folding of src to dst.
-func appendFold(dst, src []byte) []byte {
-	for {
-		if cap(dst)-len(dst) < len(src)+utf8.UTFMax {
-			dst = slices.Grow(dst, 2*len(src)+utf8.UTFMax)
-		}
-		nDst, nSrc, err := foldCaser.Transform(dst[len(dst):cap(dst)], src, true)
-		dst = dst[:len(dst)+nDst]
-		src = src[nSrc:]
-		if err == nil {
-			return dst
-		}
-		if err != transform.ErrShortDst || (nDst == 0 && nSrc == 0 && cap(dst)-len(dst) > 8*len(src)+64) {
-			// Not expected from a fold: keep the rest as it is rather
-			// than loop or lose text.
-			return append(dst, src...)
-		}
-		dst = slices.Grow(dst, 2*len(src)+64)
-	}
+// normalizeUnicode is Normalize for any input.
+func normalizeUnicode(s string) string {
+	var buf [256]byte
+	out := string(appendNormalized(buf[:0], s))
+	// Only Hangul jamo and some spacing vowel signs recompose.
+	return norm.NFC.String(out)
 }
 
-// appendClassified appends src to dst with marks, format characters and
-// apostrophes deleted, runs of separators replaced by one space and no
-// space at either end.
-func appendClassified(dst, src []byte) []byte {
+// appendNormalized appends the normalised s to dst, except for the final
+// NFC. It works a rune at a time: NFKD (a rune's decomposition does not
+// depend on its neighbours), then case folding, then classification. The
+// marks that canonical reordering would move are dropped, and NFC reorders
+// the spacing ones that are kept.
+func appendNormalized(dst []byte, s string) []byte {
 	start := len(dst)
-	pending := false
-	for i := 0; i < len(src); {
-		c := src[i]
-		var class uint8
-		size := 1
+	pending := false // a separator was seen since the last kept rune
+	for i := 0; i < len(s); {
+		c := s[i]
 		if c < utf8.RuneSelf {
-			class = asciiClass[c]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-		} else {
-			var r rune
-			r, size = utf8.DecodeRune(src[i:])
-			class = classify(r, size)
+			dst, pending = appendRune(dst, start, pending, rune(c))
+			i++
+			continue
 		}
-		switch class {
-		case classKeep:
-			if pending && len(dst) > start {
-				dst = append(dst, ' ')
-			}
-			pending = false
-			switch {
-			case size == 1:
-				dst = append(dst, c)
-			case src[i] == 0xE1 || src[i] == 0xEA:
-				// Maybe Cherokee (U+13A0–U+13FD, U+AB70–U+ABBF).
-				r, _ := utf8.DecodeRune(src[i:])
-				dst = utf8.AppendRune(dst, foldCherokee(r))
-			default:
-				dst = append(dst, src[i:i+size]...)
-			}
-		case classSep:
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1: // invalid UTF-8
 			pending = true
+		case isApostrophe(r):
+		case unicode.IsSymbol(r) && !isEnclosedAlphanumeric(r):
+			// Before decomposition, so "™" is not "TM".
+			pending = true
+		default:
+			if d := norm.NFKD.PropertiesString(s[i:]).Decomposition(); d != nil {
+				for len(d) > 0 {
+					dr, n := utf8.DecodeRune(d)
+					dst, pending = appendRune(dst, start, pending, dr)
+					d = d[n:]
+				}
+			} else {
+				dst, pending = appendRune(dst, start, pending, r)
+			}
 		}
 		i += size
 	}
 	return dst
 }
 
-// foldCherokee maps Cherokee letters to lower case. cases.Fold swaps the
-// cases of Cherokee letters instead of folding them one way, which would
-// make Normalize flip them on every call.
-func foldCherokee(r rune) rune {
-	switch {
-	case 0x13A0 <= r && r <= 0x13EF:
-		return r - 0x13A0 + 0xAB70
-	case 0x13F0 <= r && r <= 0x13F5:
-		return r - 0x13F0 + 0x13F8
+// appendRune case-folds and classifies one rune of NFKD text and appends
+// it to dst[start:], where words are joined by single spaces. pending says
+// whether a separator was seen since the last rune kept; appendRune returns
+// the new dst and pending.
+func appendRune(dst []byte, start int, pending bool, r rune) ([]byte, bool) {
+	var class uint8
+	if r < utf8.RuneSelf {
+		class = asciiClass[r]
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+	} else {
+		r = foldRune(r)
+		class = classify(r)
 	}
-	return r
+	switch class {
+	case classKeep:
+		if pending && len(dst) > start {
+			dst = append(dst, ' ')
+		}
+		switch {
+		case r < utf8.RuneSelf:
+			dst = append(dst, byte(r))
+		case r == 'ß':
+			dst = append(dst, "ss"...)
+		default:
+			dst = utf8.AppendRune(dst, r)
+		}
+		return dst, false
+	case classSep:
+		return dst, true
+	}
+	return dst, pending
+}
+
+// foldRune is the case folding of a rune of NFKD text, but for "ß", whose
+// folding "ss" the caller writes. Unicode's full case folding of such a
+// rune is one rune, except for "ß" (ẞ folds to ß here), and equals
+// lower(upper(r)) except for the dotless ı, which does not fold, and
+// Cherokee, which Unicode folds to upper case and this folds to lower case
+// (golang.org/x/text/cases swaps Cherokee case instead, which is not
+// idempotent). The tests check this against golang.org/x/text/cases for
+// every rune.
+func foldRune(r rune) rune {
+	if r == 'ı' {
+		return r
+	}
+	return unicode.ToLower(unicode.ToUpper(r))
 }
 
 // maxMatchTokens is the most words a message may have and still match a

@@ -195,8 +195,8 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 	if in.ID == "" {
 		return nil, fmt.Errorf("inbound message for business %q has no id: %w", biz.ID, ErrBadInput)
 	}
-	if _, err := ParseCustomerID(string(in.Customer)); err != nil {
-		return nil, fmt.Errorf("inbound message %q: %w: %w", in.ID, err, ErrBadInput)
+	if !in.Customer.wellFormed() {
+		return nil, fmt.Errorf("inbound message %q: customer id %q is neither an E.164 number nor a WhatsApp user id: %w", in.ID, in.Customer, ErrBadInput)
 	}
 	return s.run(ctx, biz, in.Customer, InputInbound, in.ID, func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleInbound(s.machineFor(ctx, biz, sess.Conversation), sess, in, now), nil
@@ -213,8 +213,8 @@ func (s *Service) HandleSendRequest(ctx context.Context, r SendRequest) ([]Effec
 	if r.ID == "" {
 		return nil, fmt.Errorf("send request for business %q has no id: %w", biz.ID, ErrBadInput)
 	}
-	if _, err := ParseCustomerID(string(r.Customer)); err != nil {
-		return nil, fmt.Errorf("send request %q: %w: %w", r.ID, err, ErrBadInput)
+	if !r.Customer.wellFormed() {
+		return nil, fmt.Errorf("send request %q: customer id %q is neither an E.164 number nor a WhatsApp user id: %w", r.ID, r.Customer, ErrBadInput)
 	}
 	return s.run(ctx, biz, r.Customer, InputSendRequest, "send:"+r.ID, func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleSendRequest(sess, r, now)

@@ -38,16 +38,16 @@ func (l *loader) flow(root *yaml.Node, f *Flow) {
 	}
 	fs := l.fields(root, "at the top level", flowKeys)
 	l.header(root, fs, f)
-	if fd, ok := fs["messages"]; ok {
+	if fd, ok := fs.get("messages"); ok {
 		f.Messages = l.messages(fd.value)
 	}
-	if fd, ok := fs["keywords"]; ok {
+	if fd, ok := fs.get("keywords"); ok {
 		f.Keywords = l.keywords(fd.value)
 	}
-	if fd, ok := fs["topics"]; ok {
+	if fd, ok := fs.get("topics"); ok {
 		f.Topics = l.topics(fd.value)
 	}
-	if fd, ok := fs["templates"]; ok {
+	if fd, ok := fs.get("templates"); ok {
 		f.Templates = l.templates(fd.value, f.Language)
 	}
 	l.states(root, fs, f)
@@ -55,20 +55,20 @@ func (l *loader) flow(root *yaml.Node, f *Flow) {
 
 // header decodes the flow's scalar settings: name, business, language, help
 // and start.
-func (l *loader) header(root *yaml.Node, fs map[string]field, f *Flow) {
-	if fd, ok := fs["name"]; ok {
+func (l *loader) header(root *yaml.Node, fs fieldMap, f *Flow) {
+	if fd, ok := fs.get("name"); ok {
 		if s, ok := l.requiredText(fd.value, "name"); ok {
 			f.Name = s
 		}
 	}
-	if fd, ok := fs["business"]; ok {
+	if fd, ok := fs.get("business"); ok {
 		if s, ok := l.requiredText(fd.value, "business name"); ok {
 			f.Business = s
 		}
-	} else {
+	} else if fs.missing("business") {
 		l.addf(root, "missing business name (add business: with the name customers know)")
 	}
-	if fd, ok := fs["language"]; ok {
+	if fd, ok := fs.get("language"); ok {
 		if s, ok := l.text(fd.value, "language"); ok {
 			if languageRe.MatchString(s) {
 				f.Language = s
@@ -77,12 +77,12 @@ func (l *loader) header(root *yaml.Node, fs map[string]field, f *Flow) {
 			}
 		}
 	}
-	if fd, ok := fs["help"]; ok {
+	if fd, ok := fs.get("help"); ok {
 		if s, ok := l.text(fd.value, "help"); ok {
 			f.Help = strings.TrimSpace(s)
 		}
 	}
-	if fd, ok := fs["start"]; ok {
+	if fd, ok := fs.get("start"); ok {
 		if s, ok := l.requiredText(fd.value, "start"); ok {
 			f.Start = StateName(s)
 			l.refs = append(l.refs, ref{kind: refState, name: s, node: l.resolve(fd.value), use: "start"})
@@ -100,7 +100,7 @@ func (l *loader) messages(n *yaml.Node) Messages {
 	fs := l.fields(n, "in messages", messageKeys)
 	dst := []*string{&m.Stopped, &m.Restarted, &m.NotStopped} // as messageKeys
 	for i, key := range messageKeys {
-		if fd, ok := fs[key]; ok {
+		if fd, ok := fs.get(key); ok {
 			if s, ok := l.text(fd.value, key+" in messages"); ok {
 				*dst[i] = strings.TrimSpace(s)
 			}
@@ -126,9 +126,9 @@ func (l *loader) keywords(n *yaml.Node) map[string]KeywordSet {
 	return out
 }
 
-// keywordSet decodes one language's keyword lists. An opt_out list may not
-// be empty, as that would leave customers no keyword to stop with, and no
-// word may be in two lists, as the engine could not tell which one was meant.
+// keywordSet decodes one language's keyword lists. A list given replaces the
+// engine's default one, even when empty, except that an empty opt_out list
+// is refused: it would leave customers no keyword to stop with.
 func (l *loader) keywordSet(lang string, n *yaml.Node) KeywordSet {
 	var ks KeywordSet
 	where := "keywords for language " + quote(lang)
@@ -137,26 +137,17 @@ func (l *loader) keywordSet(lang string, n *yaml.Node) KeywordSet {
 		return ks
 	}
 	fs := l.fields(n, "in "+where, keywordSetKeys)
-	lists := map[string]*[]string{"opt_out": &ks.OptOut, "opt_in": &ks.OptIn, "help": &ks.Help, "polite": &ks.Polite}
-	listOf := make(map[string]string) // normalised keyword -> the list it is in
-	for _, kind := range keywordSetKeys {
-		fd, ok := fs[kind]
+	lists := []*[]string{&ks.OptOut, &ks.OptIn, &ks.Help, &ks.Polite} // as keywordSetKeys
+	for i, kind := range keywordSetKeys {
+		fd, ok := fs.get(kind)
 		if !ok {
 			continue
 		}
 		subject := kind + " " + where
-		nodes, words := l.words(fd.value, subject)
-		*lists[kind] = append([]string{}, words...)
-		if kind == "opt_out" && len(words) == 0 && len(l.resolve(fd.value).Content) == 0 {
+		_, words := l.words(fd.value, subject)
+		*lists[i] = append([]string{}, words...) // non-nil: given, so it replaces the default
+		if kind == "opt_out" && isEmptyList(l.resolve(fd.value)) {
 			l.addf(l.resolve(fd.value), "%s is empty: customers must always have a keyword to opt out with (leave the list out to keep the defaults)", subject)
-		}
-		for i, w := range words {
-			key := normKeyword(w)
-			if other, dup := listOf[key]; dup && other != kind {
-				l.addf(nodes[i], "keyword %s is in both %s and %s %s", quote(w), other, kind, where)
-				continue
-			}
-			listOf[key] = kind
 		}
 	}
 	return ks
@@ -198,16 +189,16 @@ func (l *loader) topic(e field) TopicDef {
 		return t
 	}
 	fs := l.fields(n, "in "+where, topicKeys)
-	if fd, ok := fs["category"]; ok {
+	if fd, ok := fs.get("category"); ok {
 		t.Category = l.category(fd.value, where)
-	} else {
+	} else if fs.missing("category") {
 		l.addf(e.key, "missing category in %s; allowed are %s", where, categoryList())
 	}
-	if fd, ok := fs["description"]; ok {
+	if fd, ok := fs.get("description"); ok {
 		if s, ok := l.requiredText(fd.value, "description of "+where); ok {
 			t.Description = s
 		}
-	} else {
+	} else if fs.missing("description") {
 		l.addf(e.key, "missing description in %s (say what the customer will receive)", where)
 	}
 	return t
@@ -277,12 +268,12 @@ func (l *loader) template(i int, item *yaml.Node, flowLanguage string) (t Templa
 	}
 	t = Template{Language: flowLanguage, Pos: posOf(n)}
 	fs := l.fields(n, "in "+where, templateKeys)
-	if fd, ok := fs["name"]; ok {
+	if fd, ok := fs.get("name"); ok {
 		t.Name, _ = l.requiredText(fd.value, "name of "+where)
-	} else {
+	} else if fs.missing("name") {
 		l.addf(n, "missing name in %s", where)
 	}
-	if fd, ok := fs["language"]; ok {
+	if fd, ok := fs.get("language"); ok {
 		if s, ok := l.text(fd.value, "language of "+where); ok {
 			if templateLanguageRe.MatchString(s) {
 				t.Language = s
@@ -291,12 +282,12 @@ func (l *loader) template(i int, item *yaml.Node, flowLanguage string) (t Templa
 			}
 		}
 	}
-	if fd, ok := fs["topic"]; ok {
+	if fd, ok := fs.get("topic"); ok {
 		if s, ok := l.requiredText(fd.value, "topic of "+where); ok {
 			t.Topic = Topic(s)
 			l.refs = append(l.refs, ref{kind: refTopic, name: s, node: l.resolve(fd.value), use: where})
 		}
-	} else {
+	} else if fs.missing("topic") {
 		l.addf(n, "missing topic in %s: say which topic it sends", where)
 	}
 	return t, t.Name != ""

@@ -147,9 +147,20 @@ func (l *loader) syntaxError(src []byte, err error) {
 	} else {
 		pos = locateSyntaxError(src, msg)
 	}
-	// yaml places errors at the end of the input one line past its last.
-	pos.Line = min(pos.Line, bytes.Count(src, []byte("\n"))+1)
+	// yaml places errors at the end of the input on the line after the
+	// last one.
+	pos.Line = min(pos.Line, lineCount(src))
 	l.addAt(pos, "invalid YAML: %s", msg)
+}
+
+// lineCount returns the number of lines in src; the last line may lack its
+// newline.
+func lineCount(src []byte) int {
+	n := bytes.Count(src, []byte("\n"))
+	if !bytes.HasSuffix(src, []byte("\n")) {
+		n++
+	}
+	return n
 }
 
 // yamlUnknownAnchor matches yaml's error for an alias without an anchor.

@@ -54,6 +54,11 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
+// isEmptyList reports whether n is a list with no items, or nothing.
+func isEmptyList(n *yaml.Node) bool {
+	return isNull(n) || n.Kind == yaml.SequenceNode && len(n.Content) == 0
+}
+
 // describe says what a node is, for "... must be X; found Y".
 func describe(n *yaml.Node) string {
 	switch n.Kind {
@@ -121,29 +126,58 @@ func (l *loader) pairs(n *yaml.Node, where string) []field {
 	return out
 }
 
-// fields returns the pairs of a mapping with fixed keys, by key. It reports
-// unknown keys, with a suggestion or the list of allowed keys, and repeated
-// keys, keeping the first. where completes a message such as "unknown key
-// 'x' in state 'welcome'".
-func (l *loader) fields(n *yaml.Node, where string, known []string) map[string]field {
-	out := make(map[string]field, len(known))
+// fieldMap is a mapping with fixed keys, by key.
+type fieldMap struct {
+	byKey map[string]field
+	// guessed holds the keys that an unknown key was reported as a
+	// likely misspelling of.
+	guessed map[string]bool
+}
+
+func (m fieldMap) get(key string) (field, bool) {
+	f, ok := m.byKey[key]
+	return f, ok
+}
+
+// missing reports whether key is absent for a reason not yet reported:
+// after "unknown key 'promt'; did you mean 'prompt'?", saying that prompt is
+// missing as well would be noise.
+func (m fieldMap) missing(key string) bool {
+	_, ok := m.byKey[key]
+	return !ok && !m.guessed[key]
+}
+
+// fields returns the pairs of a mapping with fixed keys. It reports unknown
+// keys, with a suggestion or the list of allowed keys, and repeated keys,
+// keeping the first. where completes a message such as "unknown key 'x' in
+// state 'welcome'".
+func (l *loader) fields(n *yaml.Node, where string, known []string) fieldMap {
+	m := fieldMap{byKey: make(map[string]field, len(known)), guessed: make(map[string]bool)}
 	for _, f := range l.pairs(n, where) {
 		name := f.key.Value
 		if !slices.Contains(known, name) {
-			hint := didYouMean(name, known)
-			if hint == "" {
-				hint = "; allowed keys are " + strings.Join(known, ", ")
-			}
-			l.addf(f.key, "unknown key %s %s%s", quote(name), where, hint)
+			l.unknownKey(f.key, where, known, m.guessed)
 			continue
 		}
-		if first, dup := out[name]; dup {
+		if first, dup := m.byKey[name]; dup {
 			l.addf(f.key, "duplicate key %s %s (first at line %d)", quote(name), where, first.key.Line)
 			continue
 		}
-		out[name] = f
+		m.byKey[name] = f
 	}
-	return out
+	return m
+}
+
+// unknownKey reports key, which is not one of known, noting in guessed the
+// known key it suggests instead.
+func (l *loader) unknownKey(key *yaml.Node, where string, known []string, guessed map[string]bool) {
+	guess := closest(key.Value, known)
+	if guess == "" {
+		l.addf(key, "unknown key %s %s; allowed keys are %s", quote(key.Value), where, strings.Join(known, ", "))
+		return
+	}
+	guessed[guess] = true
+	l.addf(key, "unknown key %s %s; did you mean %s?", quote(key.Value), where, quote(guess))
 }
 
 // entries returns the pairs of a mapping whose keys the author names
@@ -154,7 +188,7 @@ func (l *loader) entries(n *yaml.Node, where, noun string) []field {
 	var out []field
 	for _, f := range l.pairs(n, where) {
 		if first, dup := seen[f.key.Value]; dup {
-			l.addf(f.key, "duplicate %s %s (first at line %d)", noun, quote(f.key.Value), first.Line)
+			l.addf(f.key, "duplicate %s %s %s (first at line %d)", noun, quote(f.key.Value), where, first.Line)
 			continue
 		}
 		seen[f.key.Value] = f.key

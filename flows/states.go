@@ -28,10 +28,12 @@ const (
 )
 
 // states decodes the states and sets the default start state.
-func (l *loader) states(root *yaml.Node, fs map[string]field, f *Flow) {
-	fd, ok := fs["states"]
+func (l *loader) states(root *yaml.Node, fs fieldMap, f *Flow) {
+	fd, ok := fs.get("states")
 	if !ok {
-		l.addf(root, "missing states: a flow needs at least one state")
+		if fs.missing("states") {
+			l.addf(root, "missing states: a flow needs at least one state")
+		}
 		return
 	}
 	n, ok := l.mapping(fd.value, "states", "a mapping of state names to states")
@@ -73,12 +75,12 @@ func (l *loader) state(e field) *State {
 		return s
 	}
 	fs := l.fields(n, "in "+where, stateKeys)
-	if fd, ok := fs["prompt"]; ok {
+	if fd, ok := fs.get("prompt"); ok {
 		s.Prompt = l.prompt(fd.value, where)
-	} else {
+	} else if fs.missing("prompt") {
 		l.addf(e.key, "missing prompt in %s", where)
 	}
-	if fd, ok := fs["on"]; ok {
+	if fd, ok := fs.get("on"); ok {
 		s.On = l.transitions(fd.value, where, s.Prompt.Buttons)
 	}
 	return s
@@ -88,30 +90,34 @@ func (l *loader) state(e field) *State {
 func (l *loader) prompt(n *yaml.Node, where string) Prompt {
 	var p Prompt
 	n = l.resolve(n)
-	subject := "prompt text of " + where
+	text := n // the node of the prompt's text
 	switch n.Kind {
 	case yaml.ScalarNode:
-		p.Text, _ = l.requiredText(n, subject)
 	case yaml.MappingNode:
 		fs := l.fields(n, "in prompt of "+where, promptKeys)
-		if fd, ok := fs["text"]; ok {
-			p.Text, _ = l.requiredText(fd.value, subject)
-		} else {
-			l.addf(n, "missing text in prompt of %s", where)
-		}
-		if fd, ok := fs["buttons"]; ok {
+		if fd, ok := fs.get("buttons"); ok {
 			p.Buttons = l.buttons(fd.value, where)
 		}
+		fd, ok := fs.get("text")
+		if !ok {
+			if fs.missing("text") {
+				l.addf(n, "missing text in prompt of %s", where)
+			}
+			return p
+		}
+		text = l.resolve(fd.value)
 	default:
 		l.wrongKind(n, "prompt of "+where, "text, or a mapping with text and buttons")
 		return p
 	}
+	subject := "prompt text of " + where
+	p.Text, _ = l.requiredText(text, subject)
 	length := utf8.RuneCountInString(p.Text)
 	switch {
 	case len(p.Buttons) > 0 && length > maxButtonsBody:
-		l.addf(n, "%s is %d characters long; WhatsApp allows at most %d in a message with buttons", subject, length, maxButtonsBody)
+		l.addf(text, "%s is %d characters long; WhatsApp allows at most %d in a message with buttons", subject, length, maxButtonsBody)
 	case length > maxTextBody:
-		l.addf(n, "%s is %d characters long; WhatsApp allows at most %d", subject, length, maxTextBody)
+		l.addf(text, "%s is %d characters long; WhatsApp allows at most %d", subject, length, maxTextBody)
 	}
 	return p
 }
@@ -150,24 +156,24 @@ func (l *loader) button(where string, item *yaml.Node) (b Button, ok bool) {
 	}
 	b.Pos = posOf(n)
 	fs := l.fields(n, "in "+where, buttonKeys)
-	if fd, ok := fs["id"]; ok {
+	if fd, ok := fs.get("id"); ok {
 		if id, ok := l.requiredText(fd.value, "id of "+where); ok {
 			b.ID = id
 			if !nameRe.MatchString(id) {
 				l.addf(l.resolve(fd.value), "invalid button id %s in %s: use letters, digits, '_' and '-', starting with a letter", quote(id), where)
 			}
 		}
-	} else {
+	} else if fs.missing("id") {
 		l.addf(n, "missing id in %s", where)
 	}
-	if fd, ok := fs["title"]; ok {
+	if fd, ok := fs.get("title"); ok {
 		if title, ok := l.requiredText(fd.value, "title of "+where); ok {
 			b.Title = title
 			if length := utf8.RuneCountInString(title); length > maxButtonTitle {
 				l.addf(l.resolve(fd.value), "title of %s is %d characters long; WhatsApp allows at most %d", where, length, maxButtonTitle)
 			}
 		}
-	} else {
+	} else if fs.missing("title") {
 		l.addf(n, "missing title in %s", where)
 	}
 	return b, b.ID != ""
@@ -219,13 +225,13 @@ func (l *loader) transition(i int, item *yaml.Node, tr *triggers) (Transition, b
 }
 
 // trigger decodes what a transition matches on: button, keywords or else.
-func (l *loader) trigger(i int, n *yaml.Node, fs map[string]field, tr *triggers, t *Transition) {
+func (l *loader) trigger(i int, n *yaml.Node, fs fieldMap, tr *triggers, t *Transition) {
 	where := fmt.Sprintf("transition %d of %s", i, tr.where)
-	fb, hasButton := fs["button"]
-	fk, hasKeywords := fs["keywords"]
-	fe, hasElse := fs["else"]
+	fb, hasButton := fs.get("button")
+	fk, hasKeywords := fs.get("keywords")
+	fe, hasElse := fs.get("else")
 	switch {
-	case !hasButton && !hasKeywords && !hasElse:
+	case fs.missing("button") && fs.missing("keywords") && fs.missing("else"):
 		l.addf(n, "%s has no trigger: give it button, keywords or else: true", where)
 	case hasElse && (hasButton || hasKeywords):
 		l.addf(fe.key, "else in %s cannot be combined with button or keywords: else matches any message", where)
@@ -282,7 +288,7 @@ func buttonHint(id string, tr *triggers) string {
 func (l *loader) transitionKeywords(i int, n *yaml.Node, where string, tr *triggers, t *Transition) {
 	subject := "keywords of " + where
 	nodes, words := l.words(n, subject)
-	if len(words) == 0 && len(l.resolve(n).Content) == 0 {
+	if isEmptyList(l.resolve(n)) {
 		l.addf(l.resolve(n), "%s is empty", subject)
 	}
 	t.Keywords = words
@@ -299,10 +305,10 @@ func (l *loader) transitionKeywords(i int, n *yaml.Node, where string, tr *trigg
 }
 
 // effects decodes what a transition does: goto, end, opt_in and opt_out.
-func (l *loader) effects(n *yaml.Node, fs map[string]field, where string, t *Transition) {
-	fg, hasGoto := fs["goto"]
-	fe, hasEnd := fs["end"]
-	if !hasGoto && !hasEnd {
+func (l *loader) effects(n *yaml.Node, fs fieldMap, where string, t *Transition) {
+	fg, hasGoto := fs.get("goto")
+	fe, hasEnd := fs.get("end")
+	if fs.missing("goto") && fs.missing("end") {
 		l.addf(n, "%s has neither goto nor end: true", where)
 	}
 	if hasGoto {
@@ -314,10 +320,10 @@ func (l *loader) effects(n *yaml.Node, fs map[string]field, where string, t *Tra
 	if hasEnd {
 		t.End = l.flag(fe.value, "end in "+where)
 	}
-	if fd, ok := fs["opt_in"]; ok {
+	if fd, ok := fs.get("opt_in"); ok {
 		t.OptIn = l.consentTopic(fd.value, "opt_in", where)
 	}
-	if fd, ok := fs["opt_out"]; ok {
+	if fd, ok := fs.get("opt_out"); ok {
 		t.OptOut = l.consentTopic(fd.value, "opt_out", where)
 		if t.OptIn != "" && t.OptIn == t.OptOut {
 			l.addf(l.resolve(fd.value), "%s opts in to and out of topic %s at once", where, quote(string(t.OptIn)))

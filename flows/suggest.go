@@ -11,12 +11,22 @@ import (
 // is suggested for.
 const maxSuggestDistance = 2
 
-// didYouMean returns "; did you mean 'x'?" for the candidate closest to name,
-// or "" when none is close. A candidate is close when it is at most
-// maxSuggestDistance edits away and the edits change at most half of the
-// longer name, so that short names ("id", "on") do not suggest unrelated ones.
-// Ties go to the earliest candidate, which keeps messages deterministic.
+// didYouMean returns "; did you mean 'x'?" for the candidate closest to
+// name, or "" when none is close.
 func didYouMean(name string, candidates []string) string {
+	if best := closest(name, candidates); best != "" {
+		return "; did you mean " + quote(best) + "?"
+	}
+	return ""
+}
+
+// closest returns the candidate closest to name, or "" when none is close.
+// A candidate is close when it is at most maxSuggestDistance edits away and
+// the edits change at most half of the longer name, so that short names
+// ("id", "on") do not suggest unrelated ones. Case is ignored, so "Prompt"
+// suggests "prompt". Ties go to the earliest candidate, which keeps messages
+// deterministic.
+func closest(name string, candidates []string) string {
 	best, bestDist := "", maxSuggestDistance+1
 	for _, c := range candidates {
 		if c == name {
@@ -28,10 +38,7 @@ func didYouMean(name string, candidates []string) string {
 			best, bestDist = c, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return "; did you mean " + quote(best) + "?"
+	return best
 }
 
 // editDistance is the optimal string alignment distance between a and b:

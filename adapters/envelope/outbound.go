@@ -11,12 +11,12 @@ import (
 // idempotency key: the outbox guarantees at-least-once publication, the
 // stream's duplicate window makes it once within the window).
 //
-//	{"v":1,"type":"outbound_message","id":"in:wamid.HBgL1:1","business":"acme",
+//	{"v":1,"type":"outbound_message","id":"acme/wamid.HBgL1/1","business":"acme",
 //	 "sender":"106540352242922","to":"+14155550100","in_reply_to":"wamid.HBgL1",
 //	 "kind":"text","text":"Great! Which updates would you like?",
 //	 "buttons":[{"id":"orders","title":"Order updates"},{"id":"promos","title":"Offers"}]}
 //
-//	{"v":1,"type":"outbound_message","id":"send:req-8f14e45f:0","business":"acme",
+//	{"v":1,"type":"outbound_message","id":"acme/send:req-8f14e45f/0","business":"acme",
 //	 "sender":"106540352242922","to":"+14155550100","request_id":"req-8f14e45f",
 //	 "kind":"template","template":"order_shipped","language":"en",
 //	 "topic":"order_updates","category":"utility"}

@@ -1,28 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows"
-	"github.com/optinbot/optinbot/store/memstore"
+	"github.com/optinbot/optinbot/flowtests"
 )
-
-// simulationStart is where the simulated clock starts, so outputs are stable.
-var simulationStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func newSimulateCmd() *cobra.Command {
 	var flowPath string
@@ -52,230 +40,13 @@ bad input line. Exit 0 at end of input; 2 if the flow does not load.`,
 				return &exitError{code: 2, err: fmt.Errorf("flow %s does not load:\n%w", flowPath, err)}
 			}
 			log := zerolog.New(cmd.ErrOrStderr()).Level(zerolog.WarnLevel).With().Timestamp().Logger()
-			sim, err := newSimulator(cmd.Context(), flow, src, log)
+			sim, err := flowtests.NewSimulator(cmd.Context(), flow, src, log)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			return sim.run(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout())
+			return sim.Run(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&flowPath, "flow", "", "the flow file to run (required)")
 	return cmd
-}
-
-// simInput is one line of simulate's input. Exactly one field is set.
-type simInput struct {
-	From         *string    `json:"from"`
-	Text         *string    `json:"text"`
-	Button       *string    `json:"button"`
-	ID           *string    `json:"id"`
-	Advance      *string    `json:"advance"`
-	SendTemplate *simSendTp `json:"send_template"`
-	SendText     *simSendTx `json:"send_text"`
-}
-
-type simSendTp struct {
-	To       string `json:"to"`
-	Template string `json:"template"`
-	Topic    string `json:"topic"`
-}
-
-type simSendTx struct {
-	To   string `json:"to"`
-	Text string `json:"text"`
-}
-
-// simCommand is a validated input line.
-type simCommand struct {
-	inbound *bot.Inbound
-	send    *bot.SendRequest
-	advance time.Duration
-}
-
-// parseSimLine validates one input line; lineNo makes default ids unique.
-func parseSimLine(line []byte, lineNo int) (simCommand, error) {
-	var in simInput
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return simCommand{}, fmt.Errorf("not a JSON object of simulate's input: %w", err)
-	}
-	if dec.More() {
-		return simCommand{}, errors.New("more than one JSON value on the line")
-	}
-	kinds := 0
-	for _, set := range []bool{in.From != nil, in.Advance != nil, in.SendTemplate != nil, in.SendText != nil} {
-		if set {
-			kinds++
-		}
-	}
-	if kinds != 1 {
-		return simCommand{}, errors.New(`want exactly one of "from", "advance", "send_template", "send_text"`)
-	}
-	if in.From == nil && (in.Text != nil || in.Button != nil || in.ID != nil) {
-		return simCommand{}, errors.New(`"text", "button" and "id" go with "from"`)
-	}
-	id := "sim-" + strconv.Itoa(lineNo)
-	switch {
-	case in.Advance != nil:
-		d, err := time.ParseDuration(*in.Advance)
-		if err != nil {
-			return simCommand{}, fmt.Errorf("advance %q is not a Go duration like 25h or 90m: %w", *in.Advance, err)
-		}
-		if d < 0 {
-			return simCommand{}, fmt.Errorf("advance %q would move the clock backwards", *in.Advance)
-		}
-		return simCommand{advance: d}, nil
-	case in.From != nil:
-		customer, err := bot.ParseCustomerID(*in.From)
-		if err != nil {
-			return simCommand{}, fmt.Errorf("from: %w", err)
-		}
-		if (in.Text == nil) == (in.Button == nil) {
-			return simCommand{}, errors.New(`a message needs exactly one of "text" and "button"`)
-		}
-		if in.ID != nil {
-			if *in.ID == "" {
-				return simCommand{}, errors.New(`"id" is empty`)
-			}
-			id = *in.ID
-		}
-		msg := &bot.Inbound{ID: id, Customer: customer}
-		if in.Text != nil {
-			msg.Text = *in.Text
-		} else {
-			if *in.Button == "" {
-				return simCommand{}, errors.New(`"button" is empty`)
-			}
-			msg.ButtonID = *in.Button
-		}
-		return simCommand{inbound: msg}, nil
-	case in.SendTemplate != nil:
-		customer, err := bot.ParseCustomerID(in.SendTemplate.To)
-		if err != nil {
-			return simCommand{}, fmt.Errorf("send_template.to: %w", err)
-		}
-		if in.SendTemplate.Template == "" {
-			return simCommand{}, errors.New("send_template.template is empty")
-		}
-		return simCommand{send: &bot.SendRequest{ID: id, Customer: customer, Kind: bot.KindTemplate,
-			Template: in.SendTemplate.Template, Topic: flows.Topic(in.SendTemplate.Topic)}}, nil
-	default:
-		customer, err := bot.ParseCustomerID(in.SendText.To)
-		if err != nil {
-			return simCommand{}, fmt.Errorf("send_text.to: %w", err)
-		}
-		if strings.TrimSpace(in.SendText.Text) == "" {
-			return simCommand{}, errors.New("send_text.text is empty")
-		}
-		return simCommand{send: &bot.SendRequest{ID: id, Customer: customer, Kind: bot.KindText, Text: in.SendText.Text}}, nil
-	}
-}
-
-// simOutput is one line of simulate's output.
-type simOutput struct {
-	Type     string       `json:"type"`
-	Line     int          `json:"line,omitempty"`
-	Message  string       `json:"message,omitempty"`
-	Customer string       `json:"customer,omitempty"`
-	Text     string       `json:"text,omitempty"`
-	Buttons  []bot.Button `json:"buttons,omitempty"`
-	Topic    string       `json:"topic,omitempty"`
-	Status   string       `json:"status,omitempty"`
-	Source   string       `json:"source,omitempty"`
-	Kind     string       `json:"kind,omitempty"`
-	Reason   string       `json:"reason,omitempty"`
-}
-
-type simulator struct {
-	now time.Time
-	svc *bot.Service
-}
-
-func newSimulator(ctx context.Context, flow *flows.Flow, src []byte, log zerolog.Logger) (*simulator, error) {
-	sim := &simulator{now: simulationStart}
-	svc, err := bot.NewService(ctx, bot.ServiceConfig{
-		Store:  memstore.New(),
-		Clock:  func() time.Time { return sim.now },
-		Logger: log,
-	}, []bot.BusinessConfig{{ID: businessSlug(flow), Flow: flow, Source: src}})
-	if err != nil {
-		return nil, err
-	}
-	sim.svc = svc
-	return sim, nil
-}
-
-func (sim *simulator) run(ctx context.Context, in io.Reader, out io.Writer) error {
-	w := bufio.NewWriter(out)
-	defer w.Flush()
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		for _, o := range sim.step(ctx, line, lineNo) {
-			if err := enc.Encode(o); err != nil {
-				return fmt.Errorf("write output: %w", err)
-			}
-		}
-		// Flush per line so a script driving simulate interactively sees answers.
-		if err := w.Flush(); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read input line %d: %w", lineNo+1, err)
-	}
-	return nil
-}
-
-// step runs one input line and returns its output lines.
-func (sim *simulator) step(ctx context.Context, line []byte, lineNo int) []simOutput {
-	cmd, err := parseSimLine(line, lineNo)
-	if err != nil {
-		return []simOutput{{Type: "error", Line: lineNo, Message: err.Error()}}
-	}
-	var effects []bot.Effect
-	switch {
-	case cmd.inbound != nil:
-		cmd.inbound.Timestamp = sim.now
-		effects, err = sim.svc.HandleInbound(ctx, *cmd.inbound)
-	case cmd.send != nil:
-		effects, err = sim.svc.HandleSendRequest(ctx, *cmd.send)
-	default:
-		sim.now = sim.now.Add(cmd.advance)
-		return nil
-	}
-	if err != nil {
-		return []simOutput{{Type: "error", Line: lineNo, Message: err.Error()}}
-	}
-	out := make([]simOutput, 0, len(effects))
-	for _, e := range effects {
-		out = append(out, effectLine(e))
-	}
-	return out
-}
-
-func effectLine(e bot.Effect) simOutput {
-	o := simOutput{Customer: string(e.Customer)}
-	switch e.Kind {
-	case bot.EffectConsent:
-		o.Type, o.Topic, o.Status, o.Source = "consent", string(e.Consent.Topic), string(e.Consent.Status), string(e.Consent.Source)
-	case bot.EffectRefused:
-		o.Type, o.Kind, o.Reason = "refused", string(e.Refusal.Kind), string(e.Refusal.Reason)
-	case bot.EffectMessage:
-		if e.RequestID != "" {
-			o.Type, o.Kind = "sent", string(e.Message.Kind)
-		} else {
-			o.Type, o.Text, o.Buttons = "reply", e.Message.Text, e.Message.Buttons
-		}
-	}
-	return o
 }

@@ -223,9 +223,14 @@ func testTimePrecision(t *testing.T, s Store) {
 	conv := conversation("ask", nano)
 	conv.Stop = &bot.StopRecord{At: now, Restorable: []flows.Topic{"order_updates"}, Prompt: "bye"}
 	ev := event("ev-nano", acme, phone, "order_updates", bot.OptedIn, nano)
+	consent := []bot.ConsentEvent{ev}
+	templates := []bot.SentTemplate{{At: nano, Topic: "order_updates"}, {At: now, Topic: "promotions"}}
 	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.t", At: nano,
-		Conversation: conv, Consent: []bot.ConsentEvent{ev},
-		Templates: []bot.SentTemplate{{At: nano, Topic: "order_updates"}, {At: now, Topic: "promotions"}}})
+		Conversation: conv, Consent: consent, Templates: templates})
+	// Commit normalises its own copies, never the caller's values.
+	if consent[0].At != nano || templates[0].At != nano || templates[1].At != now || conv.Stop.At != now {
+		t.Errorf("Commit changed the times of the Turn it was given")
+	}
 
 	want := conv
 	want.LastInboundAt = Norm(nano)
@@ -499,10 +504,12 @@ func testOutbox(t *testing.T, s Store) {
 			Message: &bot.Message{Kind: bot.KindTemplate, Template: "order_shipped", Language: "en_US",
 				Topic: "order_updates", Category: flows.CategoryUtility}},
 	}
+	// An effect may share its id with a consent event: they are different records.
+	ev3 := event("in:wamid.o3:0", globex, phone, "order_updates", bot.OptedIn, t0)
 	turn3 := []bot.Effect{messageEffect("in:wamid.o3:0", globex, phone)}
 	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.o1", Consent: []bot.ConsentEvent{ev}, Effects: turn1, At: t0})
 	commit(t, s, bot.Turn{Business: acme, Customer: userID, DedupID: "send:r1", Effects: turn2, At: t0})
-	commit(t, s, bot.Turn{Business: globex, Customer: phone, DedupID: "wamid.o3", Effects: turn3, At: t0})
+	commit(t, s, bot.Turn{Business: globex, Customer: phone, DedupID: "wamid.o3", Consent: []bot.ConsentEvent{ev3}, Effects: turn3, At: t0})
 	all := append(append(append([]bot.Effect(nil), turn1...), turn2...), turn3...)
 
 	equal(t, "pending effects, oldest first", pending(t, s, 100), all)
@@ -769,9 +776,17 @@ func testNoAliasing(t *testing.T, s Store) {
 		Effects:   []bot.Effect{messageEffect("fx-1", acme, phone), {ID: "fx-2", Kind: bot.EffectConsent, Business: acme, Customer: phone, Consent: &ev}},
 	}
 	commit(t, s, turn)
-	want := load(t, s, acme, phone, since)
-	wantLedger := ledger(t, s, acme, phone)
-	wantOutbox := pending(t, s, 10)
+	// Expectations built independently of anything the store handed out.
+	wantConv := conversation("stopped", t0)
+	wantConv.Stop = &bot.StopRecord{At: t0, Restorable: []flows.Topic{"order_updates", "promotions"}, Prompt: "bye"}
+	want := bot.Session{Business: acme, Customer: phone, Conversation: wantConv,
+		Consent:         map[flows.Topic]bot.ConsentStatus{"order_updates": bot.OptedIn},
+		RecentTemplates: []bot.SentTemplate{{At: t0, Topic: "order_updates"}}}
+	wantEv := event("ev-1", acme, phone, "order_updates", bot.OptedIn, t0)
+	wantLedger := []bot.ConsentEvent{wantEv}
+	wantOutbox := []bot.Effect{messageEffect("fx-1", acme, phone),
+		{ID: "fx-2", Kind: bot.EffectConsent, Business: acme, Customer: phone, Consent: &wantEv}}
+	equal(t, "session", load(t, s, acme, phone, since), want)
 
 	// Mutate everything the caller handed in…
 	turn.Conversation.Stop.Restorable[0] = "mutated"

@@ -1,4 +1,4 @@
-package main
+package flowtests
 
 import (
 	"strings"
@@ -7,9 +7,9 @@ import (
 	"github.com/optinbot/optinbot/flows"
 )
 
-// businessSlug derives a business id from the flow's business name when no
+// BusinessSlug derives a business id from the flow's business name when no
 // configuration names one: "Acme Outfitters" -> "acme-outfitters".
-func businessSlug(f *flows.Flow) bot.BusinessID {
+func BusinessSlug(f *flows.Flow) bot.BusinessID {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(f.Business) {

@@ -1,0 +1,290 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/optinbot/optinbot/adapters/envelope"
+	"github.com/optinbot/optinbot/adapters/natsbus/natstest"
+	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
+	"github.com/optinbot/optinbot/store/memstore"
+)
+
+func messagesOf(t *testing.T, b *bus, stream string) []natstest.Stored {
+	return natstest.Messages(t, b.js, stream)
+}
+
+// TestConsumerAcksAfterSuccess: the message stays unacknowledged while the
+// engine works, and is acknowledged once it returned nil.
+func TestConsumerAcksAfterSuccess(t *testing.T) {
+	b := embedded(t)
+	engine := newFakeEngine(memstore.New())
+	engine.hold = make(chan struct{})
+	startConsumer(t, b, engine, ConsumerConfig{Workers: 2})
+
+	mustPublishInbound(t, b, inbound("wamid.1", "+14155550100", "Yes please"))
+	select {
+	case c := <-engine.started:
+		if c.id != "wamid.1" || c.customer != "+14155550100" || c.text != "Yes please" {
+			t.Errorf("engine got %+v", c)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("engine never called")
+	}
+	if info := consumerInfo(t, b, ""); info.NumAckPending != 1 {
+		t.Errorf("while the engine works: %d pending acks, want 1", info.NumAckPending)
+	}
+	close(engine.hold)
+	natstest.Eventually(t, 10*time.Second, settled(t, b), "message not acknowledged after the engine returned")
+	if got := engine.handled(); len(got) != 1 {
+		t.Errorf("engine handled %d inputs, want 1", len(got))
+	}
+	if info := consumerInfo(t, b, ""); info.AckFloor.Stream != 1 {
+		t.Errorf("ack floor %d, want 1", info.AckFloor.Stream)
+	}
+}
+
+// TestConsumerNaksAndRedelivers: a transient engine error naks the message,
+// which comes back after the backoff and is acknowledged once handled.
+func TestConsumerNaksAndRedelivers(t *testing.T) {
+	b := embedded(t)
+	engine := newFakeEngine(memstore.New())
+	engine.fail = func(c call, attempt int) error {
+		if attempt <= 2 {
+			return errors.New("database is restarting")
+		}
+		return nil
+	}
+	var logs logBuffer
+	startConsumer(t, b, engine, ConsumerConfig{BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Logger: logs.logger()})
+
+	start := time.Now()
+	mustPublishInbound(t, b, inbound("wamid.2", "+14155550100", "hello"))
+	natstest.Eventually(t, 10*time.Second, func() bool { return len(engine.handled()) == 1 }, "never handled")
+	if elapsed := time.Since(start); elapsed < 60*time.Millisecond {
+		t.Errorf("handled after %v: the backoff (20ms, then 40ms) was not applied", elapsed)
+	}
+	natstest.Eventually(t, 10*time.Second, func() bool {
+		info := consumerInfo(t, b, "")
+		return info.NumPending == 0 && info.NumAckPending == 0
+	}, "not acknowledged")
+	if n := engine.attemptsOf("inbound", "wamid.2"); n != 3 {
+		t.Errorf("%d attempts, want 3", n)
+	}
+	var retries int
+	for _, l := range logs.lines(t) {
+		if l["message"] == "input will be retried" && l["level"] == "warn" {
+			retries++
+			if l["error"] != "database is restarting" || l["subject"] == nil || l["stream_seq"] == nil {
+				t.Errorf("retry log %v", l)
+			}
+		}
+	}
+	if retries != 2 {
+		t.Errorf("%d retry logs, want 2:\n%s", retries, logs.String())
+	}
+}
+
+// TestConsumerTermsBadInput: envelopes that cannot decode and inputs the
+// engine refuses as bad are terminated, not retried, and logged without
+// the body or the phone number.
+func TestConsumerTermsBadInput(t *testing.T) {
+	b := embedded(t)
+	engine := newFakeEngine(memstore.New())
+	engine.fail = func(c call, attempt int) error {
+		if c.id == "wamid.unknown-sender" {
+			return fmt.Errorf("no business is configured for sender: %w", bot.ErrBadInput)
+		}
+		return nil
+	}
+	var logs logBuffer
+	startConsumer(t, b, engine, ConsumerConfig{AckWait: 300 * time.Millisecond, BackoffMin: 10 * time.Millisecond, Logger: logs.logger()})
+
+	s := b.streams.Subjects
+	raw := func(subject, msgID, data string) {
+		t.Helper()
+		msg := nats.NewMsg(subject)
+		msg.Header.Set("Nats-Msg-Id", msgID)
+		msg.Data = []byte(data)
+		if _, err := b.js.PublishMsg(testCtx(t), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw(s.Inbound(sender), "bad-json", `{"v":1,"type":"inbound_message","text":"my secret text","from":"+14155550100"`)
+	raw(s.Inbound(sender), "bad-customer", `{"v":1,"type":"inbound_message","id":"w9","provider":"meta","sender":"1","from":"+1415555010099999","timestamp":"2026-01-01T00:00:00Z","text":"my secret text"}`)
+	raw(s.Send("acme"), "wrong-type", `{"v":1,"type":"outbound_message","id":"o1","business":"acme","to":"+14155550100","kind":"text","text":"my secret text"}`)
+	raw(s.Status(sender), "v2", `{"v":2,"type":"delivery_status"}`)
+	mustPublishInbound(t, b, inbound("wamid.unknown-sender", "+14155550100", "my secret text"))
+	mustPublishInbound(t, b, inbound("wamid.fine", "+14155550100", "ok"))
+
+	natstest.Eventually(t, 10*time.Second, func() bool { return len(engine.handled()) == 1 }, "the good message was not handled")
+	natstest.Eventually(t, 10*time.Second, settled(t, b), "not every message was acknowledged or terminated")
+	time.Sleep(500 * time.Millisecond) // longer than AckWait: nothing comes back
+	if info := consumerInfo(t, b, ""); info.NumRedelivered != 0 || info.NumAckPending != 0 || info.Delivered.Stream != 6 {
+		t.Errorf("consumer: %d redelivered, %d pending acks, delivered up to %d; want 0, 0, 6", info.NumRedelivered, info.NumAckPending, info.Delivered.Stream)
+	}
+	if n := engine.attemptsOf("inbound", "wamid.unknown-sender"); n != 1 {
+		t.Errorf("bad input tried %d times, want 1", n)
+	}
+	if got := engine.handled(); len(got) != 1 || got[0].id != "wamid.fine" {
+		t.Errorf("handled %+v", got)
+	}
+
+	out := logs.String()
+	for _, secret := range []string{"my secret text", "+14155550100", "+1415555010099999", "4155550100"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log reveals %q:\n%s", secret, out)
+		}
+	}
+	var dropped []map[string]any
+	for _, l := range logs.lines(t) {
+		if l["message"] == "input dropped as bad input" {
+			dropped = append(dropped, l)
+			if l["level"] != "warn" || l["subject"] == nil || l["stream_seq"] == nil || l["error"] == nil {
+				t.Errorf("drop log lacks level/subject/stream_seq/error: %v", l)
+			}
+		}
+	}
+	if len(dropped) != 5 {
+		t.Errorf("%d drop logs, want 5:\n%s", len(dropped), out)
+	}
+}
+
+// TestConsumerPerCustomerOrder: with several workers, each customer's inputs
+// are handled one at a time, in the order published, while customers run in
+// parallel.
+func TestConsumerPerCustomerOrder(t *testing.T) {
+	b := embedded(t)
+	engine := newFakeEngine(memstore.New())
+	engine.delay = 2 * time.Millisecond
+	const workers = 4
+	startConsumer(t, b, engine, ConsumerConfig{Workers: workers})
+
+	customers := []bot.CustomerID{"+14155550100", "+14155550101", "+14155550102", "+447700900123", "US.1234", "US.5678"}
+	partitions := map[int]bool{}
+	for _, c := range customers {
+		partitions[partition(c, workers)] = true
+	}
+	const perCustomer = 25
+	ctx := testCtx(t)
+	for i := range perCustomer {
+		for j, c := range customers {
+			// Alternate inbound messages and send requests: both count.
+			if i%3 == 2 {
+				r := envelope.SendRequest{ID: fmt.Sprintf("r-%d-%d", j, i), Business: "acme", To: c, Kind: bot.KindTemplate, Template: "order_shipped"}
+				if _, err := b.pub.SendRequest(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			mustPublishInbound(t, b, inbound(fmt.Sprintf("w-%d-%d", j, i), c, fmt.Sprint(i)))
+		}
+	}
+	total := perCustomer * len(customers)
+	natstest.Eventually(t, 30*time.Second, func() bool { return len(engine.handled()) == total }, "not all %d inputs handled", total)
+
+	seq := map[bot.CustomerID][]string{}
+	for _, c := range engine.handled() {
+		seq[c.customer] = append(seq[c.customer], c.id)
+	}
+	for j, c := range customers {
+		for i, id := range seq[c] {
+			want := fmt.Sprintf("w-%d-%d", j, i)
+			if i%3 == 2 {
+				want = fmt.Sprintf("r-%d-%d", j, i)
+			}
+			if id != want {
+				t.Fatalf("customer %s: input %d handled was %s, want %s (order: %v)", c, i, id, want, seq[c])
+			}
+		}
+	}
+	engine.mu.Lock()
+	overlaps, maxConc := engine.overlaps, engine.maxConcurrent
+	engine.mu.Unlock()
+	if overlaps != 0 {
+		t.Errorf("a customer was handled twice at once %d times", overlaps)
+	}
+	if len(partitions) > 1 && maxConc < 2 {
+		t.Errorf("at most %d input at a time: customers did not run in parallel", maxConc)
+	}
+}
+
+// TestConsumerStatuses: a plain delivery status is acknowledged and
+// ignored; one reporting an opt-out reaches the engine with the business
+// resolved from the sender.
+func TestConsumerStatuses(t *testing.T) {
+	b := embedded(t)
+	engine := newFakeEngine(memstore.New())
+	startConsumer(t, b, engine, ConsumerConfig{SenderBusiness: func(s string) (bot.BusinessID, bool) {
+		if s == sender {
+			return "acme", true
+		}
+		return "", false
+	}})
+	ctx := testCtx(t)
+	at := time.Date(2026, 1, 1, 9, 31, 0, 0, time.UTC)
+	for _, s := range []envelope.DeliveryStatus{
+		{ID: "wamid.3", Sender: sender, To: "+14155550100", Status: envelope.StatusDelivered, Timestamp: at},
+		{ID: "wamid.3", Sender: sender, To: "+14155550100", Status: envelope.StatusFailed, Timestamp: at,
+			ErrorCode: "131050", ErrorTitle: "User stopped marketing messages", CustomerOptedOut: true, Topics: []flows.Topic{"promotions"}},
+	} {
+		if _, err := b.pub.Status(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	natstest.Eventually(t, 10*time.Second, settled(t, b), "statuses not acknowledged")
+	got := engine.handled()
+	if len(got) != 1 {
+		t.Fatalf("engine handled %+v, want the opt-out only", got)
+	}
+	if c := got[0]; c.kind != "optout" || c.business != "acme" || c.customer != "+14155550100" ||
+		c.id != "status:wamid.3:failed" || c.text != "131050 User stopped marketing messages" {
+		t.Errorf("opt-out %+v", c)
+	}
+}
+
+// TestConsumerRunWaitsForInFlight: Run returns only after the handler in
+// flight finished, and its message is acknowledged.
+func TestConsumerRunWaitsForInFlight(t *testing.T) {
+	b := embedded(t)
+	engine := newFakeEngine(memstore.New())
+	engine.hold = make(chan struct{})
+	stop := startConsumer(t, b, engine, ConsumerConfig{})
+	mustPublishInbound(t, b, inbound("wamid.4", "+14155550100", "hi"))
+	<-engine.started
+
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Run returned while a handler was in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(engine.hold)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after the handler finished")
+	}
+	natstest.Eventually(t, 5*time.Second, settled(t, b), "the in-flight message was not acknowledged")
+	if len(engine.handled()) != 1 {
+		t.Errorf("handled %+v", engine.handled())
+	}
+}
+
+// TestConsumerNeedsStream: a consumer without its stream says so.
+func TestConsumerNeedsStream(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv.ClientURL())
+	_, err := NewConsumer(context.Background(), js, newFakeEngine(memstore.New()), ConsumerConfig{Prefix: "nostream"})
+	if err == nil || !strings.Contains(err.Error(), "EnsureStreams") {
+		t.Errorf("NewConsumer without a stream: %v", err)
+	}
+}

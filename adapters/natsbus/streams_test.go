@@ -1,0 +1,86 @@
+package natsbus
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestNames(t *testing.T) {
+	for _, tt := range []struct{ prefix, in, out, durable string }{
+		{"", "OPTINBOT_IN", "OPTINBOT_OUT", "optinbot-engine"},
+		{"optinbot", "OPTINBOT_IN", "OPTINBOT_OUT", "optinbot-engine"},
+		{"staging.optinbot", "STAGING_OPTINBOT_IN", "STAGING_OPTINBOT_OUT", "staging_optinbot-engine"},
+		{"t-1é", "T-1__IN", "T-1__OUT", "t-1__-engine"},
+	} {
+		in, out := StreamNames(tt.prefix)
+		if in != tt.in || out != tt.out || DurableName(tt.prefix) != tt.durable {
+			t.Errorf("prefix %q: %s %s %s, want %s %s %s", tt.prefix, in, out, DurableName(tt.prefix), tt.in, tt.out, tt.durable)
+		}
+	}
+}
+
+func TestEnsureStreamsIdempotent(t *testing.T) {
+	b := embedded(t)
+	ctx := testCtx(t)
+	check := func(name string, subjects []string, dup time.Duration) {
+		t.Helper()
+		s, err := b.js.Stream(ctx, name)
+		if err != nil {
+			t.Fatalf("stream %s: %v", name, err)
+		}
+		cfg := s.CachedInfo().Config
+		if !slices.Equal(cfg.Subjects, subjects) || cfg.Duplicates != dup || cfg.Retention != jetstream.LimitsPolicy || cfg.MaxAge != DefaultMaxAge {
+			t.Errorf("stream %s: subjects %v dup %v retention %v max age %v", name, cfg.Subjects, cfg.Duplicates, cfg.Retention, cfg.MaxAge)
+		}
+	}
+	p := b.prefix
+	inSubjects := []string{p + ".v1.inbound.>", p + ".v1.send.>", p + ".v1.status.>"}
+	outSubjects := []string{p + ".v1.outbound.>", p + ".v1.consent.>", p + ".v1.decision.>"}
+	check(b.streams.In, inSubjects, DefaultDuplicates)
+	check(b.streams.Out, outSubjects, DefaultDuplicates)
+
+	// Again, unchanged: fine. Then with other windows: updated in place.
+	if _, err := EnsureStreams(ctx, b.js, StreamConfig{Prefix: p}); err != nil {
+		t.Fatalf("second EnsureStreams: %v", err)
+	}
+	mustPublishInbound(t, b, inbound("w1", "+14155550100", "hi"))
+	if _, err := EnsureStreams(ctx, b.js, StreamConfig{Prefix: p, InDuplicates: 2 * time.Minute, OutDuplicates: time.Minute}); err != nil {
+		t.Fatalf("EnsureStreams with new windows: %v", err)
+	}
+	check(b.streams.In, inSubjects, 2*time.Minute)
+	check(b.streams.Out, outSubjects, time.Minute)
+	if n := len(messagesOf(t, b, b.streams.In)); n != 1 {
+		t.Errorf("update lost messages: %d left, want 1", n)
+	}
+
+	if _, err := EnsureStreams(ctx, b.js, StreamConfig{Prefix: "bad prefix"}); err == nil {
+		t.Error("EnsureStreams accepted a prefix with a space")
+	}
+	if _, err := EnsureStreams(ctx, b.js, StreamConfig{Prefix: p, MaxAge: time.Minute}); err == nil {
+		t.Error("EnsureStreams accepted a duplicate window longer than MaxAge")
+	}
+}
+
+// TestPublisherDeduplicates: the IN stream stores a provider's retried
+// webhook once, and keeps the kinds of message ids apart.
+func TestPublisherDeduplicates(t *testing.T) {
+	b := embedded(t)
+	ctx := testCtx(t)
+	m := inbound("wamid.1", "+14155550100", "hi")
+	if ack, err := b.pub.Inbound(ctx, m); err != nil || ack.Duplicate {
+		t.Fatalf("first publish: %+v %v", ack, err)
+	}
+	if ack, err := b.pub.Inbound(ctx, m); err != nil || !ack.Duplicate {
+		t.Fatalf("second publish: %+v %v, want a duplicate", ack, err)
+	}
+	if _, err := b.pub.Inbound(ctx, inbound("", "+14155550100", "hi")); err == nil {
+		t.Error("published an inbound message without id")
+	}
+	msgs := messagesOf(t, b, b.streams.In)
+	if len(msgs) != 1 || msgs[0].MsgID != "wamid.1" || msgs[0].Subject != b.prefix+".v1.inbound."+sender {
+		t.Errorf("stream holds %+v", msgs)
+	}
+}

@@ -1,0 +1,266 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/store/storetest"
+)
+
+var _ storetest.Store = (*Store)(nil)
+
+const (
+	pgEnv        = "OPTINBOT_TEST_DATABASE_URL"
+	pgDefaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+)
+
+func pgBaseDSN() string {
+	if dsn := os.Getenv(pgEnv); dsn != "" {
+		return dsn
+	}
+	return pgDefaultDSN
+}
+
+// redact hides a password in a DSN for test messages.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "(unparseable DSN)"
+}
+
+// pgSchema creates a fresh schema in the test database, dropped when the
+// test ends, and returns a DSN whose search_path is that schema. The session
+// time zone is deliberately not UTC, to prove the store returns UTC anyway.
+func pgSchema(tb testing.TB) string {
+	tb.Helper()
+	base := pgBaseDSN()
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		tb.Fatalf("PostgreSQL DSN %s (from $%s or the default) is invalid: %v", redact(base), pgEnv, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		admin.Close()
+		tb.Fatalf("PostgreSQL is unreachable at %s: %v\n"+
+			"These tests need PostgreSQL; they never skip. Point $%s at a database you may create schemas in, "+
+			"or start the local server: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start "+
+			"(check with: pg_isready -h 127.0.0.1)", redact(base), err, pgEnv)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "optinbot_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		tb.Fatalf("create schema %s in PostgreSQL at %s: %v", schema, redact(base), err)
+	}
+	tb.Cleanup(func() {
+		defer admin.Close()
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("PostgreSQL DSN %s (from $%s or the default) is not a postgres:// URL: %v", redact(base), pgEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("timezone", "America/New_York")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(tb testing.TB, dsn string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func openSQLiteTemp(tb testing.TB) *Store {
+	return open(tb, "sqlite:"+filepath.Join(tb.TempDir(), "optinbot.db"))
+}
+
+func openPostgresTemp(tb testing.TB) *Store { return open(tb, pgSchema(tb)) }
+
+func TestContractSQLite(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Store { return openSQLiteTemp(t) })
+}
+
+func TestContractPostgres(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Store { return openPostgresTemp(t) })
+}
+
+func TestMigrationsIdempotentSQLite(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "twice.db")
+	ctx := t.Context()
+	s1, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("first Open: %v", err)
+	}
+	if err := s1.SaveFlowSource(ctx, "retail", "v1", []byte("src")); err != nil {
+		t.Fatalf("SaveFlowSource: %v", err)
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s2 := open(t, path)
+	if got, err := s2.FlowSource(ctx, "retail", "v1"); err != nil || string(got) != "src" {
+		t.Fatalf("after reopening: FlowSource = %q, %v; want \"src\"", got, err)
+	}
+	// Open again while the first is still open.
+	open(t, "sqlite:"+path)
+	var versions int
+	if err := s2.db.GetContext(ctx, &versions, "SELECT COUNT(*) FROM goose_db_version WHERE version_id > 0"); err != nil {
+		t.Fatalf("read goose versions: %v", err)
+	}
+	entries, _ := migrations.ReadDir("migrations/sqlite")
+	if versions != len(entries) {
+		t.Errorf("goose_db_version has %d applied migrations, want %d", versions, len(entries))
+	}
+}
+
+func TestMigrationsIdempotentPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	var wg sync.WaitGroup
+	for range 3 { // concurrent Opens of one schema take turns on the migration lock
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(t.Context(), dsn)
+			if err != nil {
+				t.Errorf("Open: %v", err)
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	s := open(t, dsn)
+	if _, err := s.FlowSource(t.Context(), "x", "y"); err == nil {
+		t.Errorf("FlowSource on an empty store succeeded")
+	}
+}
+
+func TestSQLiteSettings(t *testing.T) {
+	t.Parallel()
+	s := openSQLiteTemp(t)
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000"} {
+		var got string
+		if err := s.db.GetContext(t.Context(), &got, "PRAGMA "+pragma); err != nil {
+			t.Fatalf("PRAGMA %s: %v", pragma, err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+	// A DSN's own settings win.
+	s = open(t, "sqlite:"+filepath.Join(t.TempDir(), "own.db")+"?_pragma=busy_timeout(1234)")
+	var got string
+	if err := s.db.GetContext(t.Context(), &got, "PRAGMA busy_timeout"); err != nil || got != "1234" {
+		t.Errorf("PRAGMA busy_timeout = %s, %v; want the DSN's 1234", got, err)
+	}
+}
+
+func TestOpenDSNForms(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, dsn := range []string{
+		"sqlite:" + filepath.Join(dir, "a.db"),
+		"sqlite://" + filepath.Join(dir, "b.db"),
+		"file:" + filepath.Join(dir, "c.db"),
+		filepath.Join(dir, "d.sqlite"),
+		filepath.Join(dir, "e.sqlite3"),
+		filepath.Join(dir, "f.db") + "?_pragma=synchronous(FULL)",
+	} {
+		s, err := Open(t.Context(), dsn)
+		if err != nil {
+			t.Errorf("Open(%q): %v", dsn, err)
+			continue
+		}
+		s.Close()
+	}
+	for _, dsn := range []string{"", "mysql://u:secret@h/db", "host=h password=secret", "sqlite:", filepath.Join(dir, "x.txt")} {
+		s, err := Open(t.Context(), dsn)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", dsn)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q) error leaks the password: %v", dsn, err)
+		}
+	}
+	if _, err := Open(t.Context(), "postgres://u:secret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"); err == nil ||
+		strings.Contains(err.Error(), "secret") {
+		t.Errorf("Open of an unreachable PostgreSQL: err = %v, want an error without the password", err)
+	}
+}
+
+// Two stores on one SQLite file (as two processes would be) commit
+// concurrently: the busy timeout and immediate transactions make them wait
+// rather than fail.
+func TestSQLiteTwoStoresOneFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	stores := []*Store{open(t, path), open(t, path)}
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := range 10 {
+					id := fmt.Sprintf("%d-%d-%d", i, g, n)
+					cust := bot.CustomerID(fmt.Sprintf("+1415555%02d%02d", i*10+g, n))
+					err := s.Commit(t.Context(), bot.Turn{Business: "acme", Customer: cust, DedupID: id, At: time.Now(),
+						Consent: []bot.ConsentEvent{{ID: "ev-" + id, Business: "acme", Customer: cust, Topic: "t",
+							Status: bot.OptedIn, At: time.Now()}},
+						Effects: []bot.Effect{{ID: "fx-" + id, Kind: bot.EffectConsent, Business: "acme", Customer: cust}}})
+					if err != nil {
+						t.Errorf("Commit %s: %v", id, err)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	effs, err := stores[0].PendingEffects(t.Context(), 1000)
+	if err != nil || len(effs) != 80 {
+		t.Errorf("PendingEffects = %d effects, %v; want 80", len(effs), err)
+	}
+}
+
+func BenchmarkCommit(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { storetest.BenchCommit(b, openSQLiteTemp(b)) })
+	b.Run("postgres", func(b *testing.B) { storetest.BenchCommit(b, openPostgresTemp(b)) })
+}
+
+func BenchmarkLoadSession(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { storetest.BenchLoadSession(b, openSQLiteTemp(b)) })
+	b.Run("postgres", func(b *testing.B) { storetest.BenchLoadSession(b, openPostgresTemp(b)) })
+}
