@@ -229,7 +229,7 @@ states:
 		{
 			name: "syntax error",
 			src:  "business: Acme\nstates: [\n",
-			want: []string{"3: invalid YAML: did not find expected node content"},
+			want: []string{"2: invalid YAML: did not find expected node content"},
 		},
 		{
 			name: "invalid UTF-8 is located",

@@ -112,16 +112,19 @@ func (s *Store) Processed(ctx context.Context, business bot.BusinessID, dedupID 
 // Commit implements bot.Store. It checks everything that can fail before it
 // changes anything, so a failed Commit stores nothing.
 func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
-	who := fmt.Sprintf("%s/%s", turn.Business, turn.Customer.Redacted())
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("commit turn %q of %s/%s: %w", turn.DedupID, turn.Business, turn.Customer.Redacted(),
+			fmt.Errorf(format, args...))
+	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("commit turn %q of %s: %w", turn.DedupID, who, err)
+		return fail("%w", err)
 	}
 	// Encode and copy outside the lock.
 	effects := make([]outboxEntry, len(turn.Effects))
 	for i, e := range turn.Effects {
 		data, err := json.Marshal(e)
 		if err != nil {
-			return fmt.Errorf("commit turn %q of %s: encode effect %s: %w", turn.DedupID, who, e.ID, err)
+			return fail("encode effect %s: %w", e.ID, err)
 		}
 		effects[i] = outboxEntry{id: e.ID, effect: data}
 	}
@@ -150,20 +153,20 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	seen := map[string]struct{}{}
 	for _, ev := range events {
 		if _, clash := s.eventIDs[ev.ID]; clash {
-			return fmt.Errorf("commit turn %q of %s: consent event id %q is already in the ledger", turn.DedupID, who, ev.ID)
+			return fail("consent event id %q is already in the ledger", ev.ID)
 		}
 		if _, clash := seen[ev.ID]; clash {
-			return fmt.Errorf("commit turn %q of %s: consent event id %q appears twice in the turn", turn.DedupID, who, ev.ID)
+			return fail("consent event id %q appears twice in the turn", ev.ID)
 		}
 		seen[ev.ID] = struct{}{}
 	}
 	clear(seen)
 	for _, e := range effects {
 		if _, clash := s.effectIDs[e.id]; clash {
-			return fmt.Errorf("commit turn %q of %s: effect id %q is already in the outbox", turn.DedupID, who, e.id)
+			return fail("effect id %q is already in the outbox", e.id)
 		}
 		if _, clash := seen[e.id]; clash {
-			return fmt.Errorf("commit turn %q of %s: effect id %q appears twice in the turn", turn.DedupID, who, e.id)
+			return fail("effect id %q appears twice in the turn", e.id)
 		}
 		seen[e.id] = struct{}{}
 	}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/optinbot/optinbot/adapters/natsbus"
+	"github.com/optinbot/optinbot/bot"
+)
+
+// engineStore is what the running engine needs from a store: the engine's
+// own Store, the outbox the relay publishes, and pruning of old ids.
+type engineStore interface {
+	bot.Store
+	natsbus.Outbox
+	PruneProcessed(ctx context.Context, before time.Time) (int64, error)
+}
+
+// engineOptions are the knobs shared by demo and serve.
+type engineOptions struct {
+	Prefix          string
+	Workers         int
+	DuplicateWindow time.Duration
+	Retention       time.Duration // processed ids are kept at least this long
+	Observer        bot.Observer
+	Clock           func() time.Time
+	// FailAfterPublish, for crash tests, is handed to the relay.
+	FailAfterPublish func(bot.Effect) error
+}
+
+// engine is the wired engine: streams, service, relay and consumer.
+type engine struct {
+	streams  natsbus.Streams
+	service  *bot.Service
+	relay    *natsbus.Relay
+	consumer *natsbus.Consumer
+	store    engineStore
+	opts     engineOptions
+	log      zerolog.Logger
+}
+
+func newEngine(ctx context.Context, js jetstream.JetStream, st engineStore, businesses []bot.BusinessConfig,
+	opts engineOptions, log zerolog.Logger) (*engine, error) {
+	streams, err := natsbus.EnsureStreams(ctx, js, natsbus.StreamConfig{
+		Prefix: opts.Prefix, InDuplicates: opts.DuplicateWindow, OutDuplicates: opts.DuplicateWindow,
+	})
+	if err != nil {
+		return nil, err
+	}
+	relay, err := natsbus.NewRelay(js, st, natsbus.RelayConfig{
+		Prefix: opts.Prefix, Logger: log.With().Str("component", "relay").Logger(), FailAfterPublish: opts.FailAfterPublish,
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := bot.NewService(ctx, bot.ServiceConfig{
+		Store: st, Clock: opts.Clock, Logger: log.With().Str("component", "engine").Logger(),
+		Observer: opts.Observer, AfterCommit: relay.Notify,
+	}, businesses)
+	if err != nil {
+		return nil, err
+	}
+	consumer, err := natsbus.NewConsumer(ctx, js, svc, natsbus.ConsumerConfig{
+		Prefix: opts.Prefix, Workers: opts.Workers, Logger: log.With().Str("component", "consumer").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &engine{streams: streams, service: svc, relay: relay, consumer: consumer, store: st, opts: opts, log: log}, nil
+}
+
+// run consumes, publishes and prunes until ctx is done.
+func (e *engine) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return e.consumer.Run(ctx) })
+	g.Go(func() error { return e.relay.Run(ctx) })
+	g.Go(func() error { e.prune(ctx); return nil })
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// prune forgets processed ids older than the retention, hourly.
+func (e *engine) prune(ctx context.Context) {
+	if e.opts.Retention <= 0 {
+		return
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := e.store.PruneProcessed(ctx, time.Now().Add(-e.opts.Retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Warn().Err(err).Msg("pruning processed message ids failed; will retry")
+		case n > 0:
+			e.log.Info().Int64("pruned", n).Msg("forgot processed message ids past retention")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// waitProcessed waits until the engine's consumer has acknowledged the
+// inbound stream up to seq: every input up to it is committed (or dropped
+// as bad input).
+func (e *engine) waitProcessed(ctx context.Context, js jetstream.JetStream, seq uint64) error {
+	cons, err := js.Consumer(ctx, e.streams.In, natsbus.DurableName(e.opts.Prefix))
+	if err != nil {
+		return fmt.Errorf("find the engine's consumer: %w", err)
+	}
+	for {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("engine consumer info: %w", err)
+		}
+		if info.AckFloor.Stream >= seq {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/optinbot/optinbot/store/sqlstore"
+)
+
+func newServeCmd() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "serve --config FILE",
+		Short: "Run the engine against the NATS server and database of a config file",
+		Long: `serve is the production mode: it consumes inbound messages and send
+requests from NATS JetStream, runs each customer's conversation, and
+publishes replies, consent changes and send decisions through the outbox.
+See config.example.yaml for every setting and docs/nats.md for the subjects.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configPath == "" {
+				return errors.New("serve needs --config FILE (see config.example.yaml)")
+			}
+			cfg, err := LoadConfig(configPath)
+			if err != nil {
+				return fmt.Errorf("config %s:\n%w", configPath, err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			level, _ := zerolog.ParseLevel(cfg.LogLevel) // Validate checked it
+			log := zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
+			return serve(ctx, cfg, log, prometheus.NewRegistry())
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "the configuration file (required)")
+	return cmd
+}
+
+// serve runs the engine until ctx is done.
+func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus.Registry) error {
+	businesses, err := cfg.BusinessConfigs()
+	if err != nil {
+		return err
+	}
+	st, err := sqlstore.Open(ctx, cfg.Store.DSN)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+
+	opts := []nats.Option{nats.Name("optinbot"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn().Err(err).Msg("NATS disconnected") }),
+		nats.ReconnectHandler(func(*nats.Conn) { log.Info().Msg("NATS reconnected") })}
+	if cfg.NATS.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(cfg.NATS.CredsFile))
+	}
+	if cfg.NATS.Token != "" {
+		opts = append(opts, nats.Token(cfg.NATS.Token))
+	}
+	nc, err := nats.Connect(cfg.NATS.URL, opts...)
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", cfg.NATS.URL, err)
+	}
+	defer nc.Drain()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("JetStream at %s: %w", cfg.NATS.URL, err)
+	}
+
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng, err := newEngine(ctx, js, st, businesses, engineOptions{
+		Prefix: cfg.NATS.SubjectPrefix, Workers: cfg.NATS.Workers, DuplicateWindow: cfg.NATS.DuplicateWindow,
+		Retention: cfg.Retention.ProcessedIDs, Observer: newMetrics(reg),
+	}, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Metrics.Listen != "" {
+		srv := &http.Server{Addr: cfg.Metrics.Listen, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Str("listen", cfg.Metrics.Listen).Msg("metrics server stopped")
+			}
+		}()
+		defer srv.Close()
+	}
+	log.Info().Int("businesses", len(businesses)).Str("nats", cfg.NATS.URL).Str("prefix", cfg.NATS.SubjectPrefix).
+		Str("in", eng.streams.In).Str("out", eng.streams.Out).Msg("optinbot serving")
+	err = eng.run(ctx)
+	log.Info().Msg("optinbot stopped")
+	return err
+}
