@@ -79,4 +79,3 @@ func (c CustomerID) wellFormed() bool {
 	}
 	return userIDPattern.MatchString(s)
 }
-

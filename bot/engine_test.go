@@ -557,3 +557,15 @@ func TestFlowOptOutAll(t *testing.T) {
 		t.Error("a terminal state should end the conversation")
 	}
 }
+
+// Text no database can store (NUL, invalid UTF-8) is cleaned, not retried
+// forever.
+func TestInboundTextIsCleaned(t *testing.T) {
+	f, src := loadExample(t, examples.Retail)
+	h := newHarness(t, f, src, bot.Caps{})
+	h.say(alice, "hi")
+	got := consentOf(h.say(alice, "y\x00es \xff"))
+	if len(got) != 1 || got[0].InboundText != "yes \uFFFD" {
+		t.Errorf("consent %+v, want the cleaned text as evidence", got)
+	}
+}

@@ -142,11 +142,11 @@ func normalizeUnicode(s string) string {
 	return norm.NFC.String(out)
 }
 
-// appendNormalized appends the normalised s to dst, except for the final
-// NFC. It works a rune at a time: NFKD (a rune's decomposition does not
-// depend on its neighbours), then case folding, then classification. The
-// marks that canonical reordering would move are dropped, and NFC reorders
-// the spacing ones that are kept.
+// appendNormalized appends the normalised s to dst, but for the final NFC.
+// It works a rune at a time: NFKD (a rune's decomposition does not depend on
+// its neighbours), then case folding, then classification. Canonical
+// reordering is left out: nonspacing marks are dropped, and the final NFC
+// orders the spacing marks that are kept.
 func appendNormalized(dst []byte, s string) []byte {
 	start := len(dst)
 	pending := false // a separator was seen since the last kept rune
@@ -216,14 +216,13 @@ func appendRune(dst []byte, start int, pending bool, r rune) ([]byte, bool) {
 	return dst, pending
 }
 
-// foldRune is the case folding of a rune of NFKD text, but for "ß", whose
-// folding "ss" the caller writes. Unicode's full case folding of such a
-// rune is one rune, except for "ß" (ẞ folds to ß here), and equals
-// lower(upper(r)) except for the dotless ı, which does not fold, and
-// Cherokee, which Unicode folds to upper case and this folds to lower case
-// (golang.org/x/text/cases swaps Cherokee case instead, which is not
-// idempotent). The tests check this against golang.org/x/text/cases for
-// every rune.
+// foldRune case-folds a rune of NFKD text. For such runes, Unicode's full
+// case folding is lower(upper(r)), except that "ß" (and "ẞ") fold to "ss",
+// which appendRune writes for the "ß" returned here; the dotless "ı" does
+// not fold; and Cherokee, which Unicode folds to upper case, folds to lower
+// case here (golang.org/x/text/cases swaps Cherokee case instead, which is
+// not idempotent). The tests compare Normalize with a golang.org/x/text
+// pipeline for every rune.
 func foldRune(r rune) rune {
 	if r == 'ı' {
 		return r
@@ -348,7 +347,7 @@ func (m *PhraseMatcher) find(s string) (best phraseEntry, found bool) {
 	n := t.n
 	// pre has bit i set when words [0, i) are polite phrases.
 	pre := uint64(1)
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && pre>>i != 0; i++ {
 		if pre&(1<<i) == 0 {
 			continue
 		}
@@ -360,7 +359,7 @@ func (m *PhraseMatcher) find(s string) (best phraseEntry, found bool) {
 			}
 		}
 	}
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && pre>>i != 0; i++ {
 		if pre&(1<<i) == 0 {
 			continue
 		}
@@ -414,7 +413,7 @@ func (m *PhraseMatcher) restOK(s string, t *tokens, from int, phrase string, l i
 // tokens holds the byte offsets of the words of a normalised message.
 type tokens struct {
 	n          int
-	start, end [maxMatchTokens]int32
+	start, end [maxMatchTokens]int
 }
 
 // split splits s at its spaces. It reports false when s has more than
@@ -431,7 +430,7 @@ func (t *tokens) split(s string) bool {
 		} else {
 			j += i
 		}
-		t.start[t.n], t.end[t.n] = int32(i), int32(j)
+		t.start[t.n], t.end[t.n] = i, j
 		t.n++
 		i = j + 1
 	}

@@ -61,6 +61,9 @@ func TestNormalize(t *testing.T) {
 		{"🛑 STOP 🛑", "stop"},
 		{"🛑STOP🛑", "stop"},
 		{"STOP™", "stop"},
+		{"ⓈⓉⓄⓅ", "stop"}, // enclosed letters stay letters
+		{"🅂🅃🄾🄿", "stop"},
+		{"5℃ 3㎏", "5 3"},
 		{"stop👍please", "stop please"},
 		{"👍🏽", ""},
 		{"❤️", ""},
@@ -302,8 +305,15 @@ func TestNormalizeEveryRune(t *testing.T) {
 	}
 	fails := 0
 	for r := rune(0); r <= utf8.MaxRune && fails < 20; r += step {
-		if 0xD800 <= r && r < 0xE000 {
+		switch {
+		case 0xD800 <= r && r < 0xE000:
 			continue // surrogates are not runes
+		case 0x40000 <= r && r < 0xE0000 || 0xF0000 <= r:
+			// Planes 4 to 13 are unassigned, 15 and 16 are private use:
+			// a sample is enough.
+			if r%251 != 0 {
+				continue
+			}
 		}
 		for _, s := range []string{string(r), "A" + string(r) + "B", "\u1100\u1161" + string(r)} {
 			got := Normalize(s)
@@ -443,9 +453,12 @@ func TestKeywordsMatch(t *testing.T) {
 		{"opt", KeywordNone, ""},
 		{"out", KeywordNone, ""},
 		{"unsubscribe me from marketing", KeywordNone, ""},
-		{"arret", KeywordNone, ""},                                // French is not active in an English flow
-		{"ALTO", KeywordNone, ""},                                 // nor Spanish
-		{strings.Repeat("please ", 70) + "stop", KeywordNone, ""}, // too long
+		{"arret", KeywordNone, ""},                                      // French is not active in an English flow
+		{"ALTO", KeywordNone, ""},                                       // nor Spanish
+		{strings.Repeat("please ", 62) + "stop", KeywordOptOut, "STOP"}, // 63 words
+		{strings.Repeat("please ", 63) + "stop", KeywordNone, ""},       // too long
+		{strings.Repeat("stop ", 63), KeywordOptOut, "STOP"},
+		{strings.Repeat("stop ", 64), KeywordNone, ""},
 	}
 	for _, tt := range tests {
 		got := k.Match(tt.in)
@@ -806,6 +819,7 @@ func FuzzNormalize(f *testing.F) {
 		if m != k.MatchNormalized(out) {
 			t.Fatalf("Match(%q) != MatchNormalized(%q)", s, out)
 		}
+		k.MatchNormalized(s) // not normalised: must not panic
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,6 +193,7 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 		return nil, fmt.Errorf("inbound message %q: %w", in.ID, err)
 	}
 	in.Business = biz.ID
+	in.Text, in.ButtonTitle = cleanText(in.Text), cleanText(in.ButtonTitle)
 	if in.ID == "" {
 		return nil, fmt.Errorf("inbound message for business %q has no id: %w", biz.ID, ErrBadInput)
 	}
@@ -325,4 +327,15 @@ func (s *Service) machineFor(ctx context.Context, biz *Business, c Conversation)
 	}
 	s.log.Warn().Err(err).Str("flow", key).Msg("conversation's flow version no longer loads; restarting it on the current version")
 	return nil
+}
+
+// cleanText makes a customer's text safe to store and compare: invalid
+// UTF-8 becomes U+FFFD and NUL bytes go (PostgreSQL refuses both in text,
+// and a message that can never be committed would be retried forever).
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
 }

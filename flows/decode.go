@@ -3,6 +3,7 @@ package flows
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -192,7 +193,7 @@ func (l *loader) topic(e field) TopicDef {
 	if fd, ok := fs.get("category"); ok {
 		t.Category = l.category(fd.value, where)
 	} else if fs.missing("category") {
-		l.addf(e.key, "missing category in %s; allowed are %s", where, categoryList())
+		l.addf(e.key, "missing category in %s; allowed are %s", where, strings.Join(categoryNames(), ", "))
 	}
 	if fd, ok := fs.get("description"); ok {
 		if s, ok := l.requiredText(fd.value, "description of "+where); ok {
@@ -204,34 +205,29 @@ func (l *loader) topic(e field) TopicDef {
 	return t
 }
 
+// category decodes a topic's category.
 func (l *loader) category(n *yaml.Node, where string) Category {
 	s, ok := l.text(n, "category of "+where)
 	if !ok {
 		return ""
 	}
-	for _, c := range Categories {
-		if string(c) == s {
-			return c
-		}
+	if slices.Contains(Categories, Category(s)) {
+		return Category(s)
 	}
-	names := make([]string, len(Categories))
-	for i, c := range Categories {
-		names[i] = string(c)
-	}
-	hint := didYouMean(s, names)
+	hint := didYouMean(s, categoryNames())
 	if hint == "" {
-		hint = "; allowed are " + categoryList()
+		hint = "; allowed are " + strings.Join(categoryNames(), ", ")
 	}
 	l.addf(l.resolve(n), "invalid category %s in %s%s", quote(s), where, hint)
 	return ""
 }
 
-func categoryList() string {
+func categoryNames() []string {
 	names := make([]string, len(Categories))
 	for i, c := range Categories {
 		names[i] = string(c)
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // templates decodes the template declarations. A template is identified by

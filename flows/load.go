@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -80,6 +81,8 @@ func (l *loader) err() error {
 	return nil
 }
 
+// load parses and decodes src. The flow it returns is only complete when
+// no problems were found.
 func (l *loader) load(src []byte) *Flow {
 	root := l.parse(src)
 	if root == nil {
@@ -99,7 +102,7 @@ func (l *loader) parse(src []byte) (root *yaml.Node) {
 		// The YAML parser is not ours; a bug in it must not take down a
 		// server that loads flows uploaded by businesses.
 		if r := recover(); r != nil {
-			l.addAt(Pos{}, "the YAML parser failed: %v", r)
+			l.addAt(Pos{}, "the YAML parser failed: %s", strings.Join(strings.Fields(fmt.Sprint(r)), " "))
 			root = nil
 		}
 	}()
@@ -121,7 +124,8 @@ func (l *loader) parse(src []byte) (root *yaml.Node) {
 	default:
 		l.addAt(Pos{Line: next.Line, Col: next.Column}, "a flow file holds one YAML document; found a second one")
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		// "---" alone, like an empty file.
 		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}
 	}
 	return doc.Content[0]

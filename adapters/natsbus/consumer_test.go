@@ -23,8 +23,9 @@ func messagesOf(t *testing.T, b *bus, stream string) []natstest.Stored {
 
 // TestConsumerAcksAfterSuccess: the message stays unacknowledged while the
 // engine works, and is acknowledged once it returned nil.
-func TestConsumerAcksAfterSuccess(t *testing.T) {
-	b := embedded(t)
+func TestConsumerAcksAfterSuccess(t *testing.T) { consumerAcksAfterSuccess(t, embedded(t)) }
+
+func consumerAcksAfterSuccess(t *testing.T, b *bus) {
 	engine := newFakeEngine(memstore.New())
 	engine.hold = make(chan struct{})
 	startConsumer(t, b, engine, ConsumerConfig{Workers: 2})
@@ -53,8 +54,9 @@ func TestConsumerAcksAfterSuccess(t *testing.T) {
 
 // TestConsumerNaksAndRedelivers: a transient engine error naks the message,
 // which comes back after the backoff and is acknowledged once handled.
-func TestConsumerNaksAndRedelivers(t *testing.T) {
-	b := embedded(t)
+func TestConsumerNaksAndRedelivers(t *testing.T) { consumerNaksAndRedelivers(t, embedded(t)) }
+
+func consumerNaksAndRedelivers(t *testing.T, b *bus) {
 	engine := newFakeEngine(memstore.New())
 	engine.fail = func(c call, attempt int) error {
 		if attempt <= 2 {
@@ -95,8 +97,9 @@ func TestConsumerNaksAndRedelivers(t *testing.T) {
 // TestConsumerTermsBadInput: envelopes that cannot decode and inputs the
 // engine refuses as bad are terminated, not retried, and logged without
 // the body or the phone number.
-func TestConsumerTermsBadInput(t *testing.T) {
-	b := embedded(t)
+func TestConsumerTermsBadInput(t *testing.T) { consumerTermsBadInput(t, embedded(t)) }
+
+func consumerTermsBadInput(t *testing.T, b *bus) {
 	engine := newFakeEngine(memstore.New())
 	engine.fail = func(c call, attempt int) error {
 		if c.id == "wamid.unknown-sender" {
@@ -160,8 +163,9 @@ func TestConsumerTermsBadInput(t *testing.T) {
 // TestConsumerPerCustomerOrder: with several workers, each customer's inputs
 // are handled one at a time, in the order published, while customers run in
 // parallel.
-func TestConsumerPerCustomerOrder(t *testing.T) {
-	b := embedded(t)
+func TestConsumerPerCustomerOrder(t *testing.T) { consumerPerCustomerOrder(t, embedded(t)) }
+
+func consumerPerCustomerOrder(t *testing.T, b *bus) {
 	engine := newFakeEngine(memstore.New())
 	engine.delay = 2 * time.Millisecond
 	const workers = 4
@@ -219,8 +223,9 @@ func TestConsumerPerCustomerOrder(t *testing.T) {
 // TestConsumerStatuses: a plain delivery status is acknowledged and
 // ignored; one reporting an opt-out reaches the engine with the business
 // resolved from the sender.
-func TestConsumerStatuses(t *testing.T) {
-	b := embedded(t)
+func TestConsumerStatuses(t *testing.T) { consumerStatuses(t, embedded(t)) }
+
+func consumerStatuses(t *testing.T, b *bus) {
 	engine := newFakeEngine(memstore.New())
 	startConsumer(t, b, engine, ConsumerConfig{SenderBusiness: func(s string) (bot.BusinessID, bool) {
 		if s == sender {
@@ -252,8 +257,9 @@ func TestConsumerStatuses(t *testing.T) {
 
 // TestConsumerRunWaitsForInFlight: Run returns only after the handler in
 // flight finished, and its message is acknowledged.
-func TestConsumerRunWaitsForInFlight(t *testing.T) {
-	b := embedded(t)
+func TestConsumerRunWaitsForInFlight(t *testing.T) { consumerRunWaitsForInFlight(t, embedded(t)) }
+
+func consumerRunWaitsForInFlight(t *testing.T, b *bus) {
 	engine := newFakeEngine(memstore.New())
 	engine.hold = make(chan struct{})
 	stop := startConsumer(t, b, engine, ConsumerConfig{})
@@ -286,5 +292,25 @@ func TestConsumerNeedsStream(t *testing.T) {
 	_, err := NewConsumer(context.Background(), js, newFakeEngine(memstore.New()), ConsumerConfig{Prefix: "nostream"})
 	if err == nil || !strings.Contains(err.Error(), "EnsureStreams") {
 		t.Errorf("NewConsumer without a stream: %v", err)
+	}
+}
+
+// TestConsumerSurvivesDeletedConsumer: when the durable consumer is deleted
+// under it, Run recreates it and carries on.
+func TestConsumerSurvivesDeletedConsumer(t *testing.T) {
+	b := embedded(t)
+	engine := newFakeEngine(memstore.New())
+	startConsumer(t, b, engine, ConsumerConfig{})
+	mustPublishInbound(t, b, inbound("wamid.a", "+14155550100", "one"))
+	natstest.Eventually(t, 10*time.Second, func() bool { return len(engine.handled()) == 1 }, "first message not handled")
+	if err := b.js.DeleteConsumer(testCtx(t), b.streams.In, DurableName(b.prefix)); err != nil {
+		t.Fatal(err)
+	}
+	mustPublishInbound(t, b, inbound("wamid.b", "+14155550100", "two"))
+	natstest.Eventually(t, 15*time.Second, func() bool { return engine.attemptsOf("inbound", "wamid.b") == 1 }, "message after the consumer was deleted not handled")
+	// The inbound stream is a work queue: the new consumer does not replay
+	// what the old one acknowledged.
+	if n := engine.attemptsOf("inbound", "wamid.a"); n != 1 {
+		t.Errorf("the acknowledged message was handled %d times, want 1", n)
 	}
 }

@@ -24,7 +24,8 @@ type StreamConfig struct {
 	// Default 10 minutes.
 	InDuplicates, OutDuplicates time.Duration
 	// MaxAge is how long both streams keep messages (they hold phone
-	// numbers and message text). Default 7 days.
+	// numbers and message text); the inbound stream deletes a message as
+	// soon as the engine acknowledged it anyway. Default 7 days.
 	MaxAge   time.Duration
 	Replicas int                   // default 1
 	Storage  jetstream.StorageType // default file
@@ -39,6 +40,10 @@ type Streams struct {
 // EnsureStreams creates the prefix's two streams, or updates them to the
 // configuration: calling it again, from any number of processes, is safe.
 // An update JetStream refuses (a different storage type, say) is an error.
+//
+// <P>_IN is a work queue (only the engine's durable consumer reads it, and
+// it deletes what was acknowledged or terminated); <P>_OUT keeps messages
+// for MaxAge, for any number of readers.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (Streams, error) {
 	n, err := namesFor(cfg.Prefix)
 	if err != nil {
@@ -67,15 +72,20 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 			Description: "optinbot inbound: customer messages, send requests, delivery statuses",
 			Subjects:    subjects(envelope.InKinds),
 			Duplicates:  inDup,
+			// A work queue: the engine's consumer is its only reader, and a
+			// message is deleted once acknowledged or terminated, so a
+			// recreated consumer never replays handled inputs, and message
+			// text is not kept once handled.
+			Retention: jetstream.WorkQueuePolicy,
 		},
 		{
 			Name:        n.outStream,
 			Description: "optinbot outbound: allowed messages, consent changes, send decisions",
 			Subjects:    subjects(envelope.OutKinds),
 			Duplicates:  outDup,
+			Retention:   jetstream.LimitsPolicy, // read by any number of adapters and business systems
 		},
 	} {
-		sc.Retention = jetstream.LimitsPolicy
 		sc.Discard = jetstream.DiscardOld
 		sc.MaxAge = maxAge
 		sc.Storage = cfg.Storage

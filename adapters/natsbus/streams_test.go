@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/optinbot/optinbot/adapters/natsbus/natstest"
+	"github.com/optinbot/optinbot/store/memstore"
 )
 
 func TestNames(t *testing.T) {
@@ -13,7 +16,7 @@ func TestNames(t *testing.T) {
 		{"", "OPTINBOT_IN", "OPTINBOT_OUT", "optinbot-engine"},
 		{"optinbot", "OPTINBOT_IN", "OPTINBOT_OUT", "optinbot-engine"},
 		{"staging.optinbot", "STAGING_OPTINBOT_IN", "STAGING_OPTINBOT_OUT", "staging_optinbot-engine"},
-		{"t-1é", "T-1__IN", "T-1__OUT", "t-1__-engine"},
+		{"t-1é", "T-1__IN", "T-1__OUT", "t-1_-engine"},
 	} {
 		in, out := StreamNames(tt.prefix)
 		if in != tt.in || out != tt.out || DurableName(tt.prefix) != tt.durable {
@@ -25,22 +28,22 @@ func TestNames(t *testing.T) {
 func TestEnsureStreamsIdempotent(t *testing.T) {
 	b := embedded(t)
 	ctx := testCtx(t)
-	check := func(name string, subjects []string, dup time.Duration) {
+	check := func(name string, subjects []string, dup time.Duration, retention jetstream.RetentionPolicy) {
 		t.Helper()
 		s, err := b.js.Stream(ctx, name)
 		if err != nil {
 			t.Fatalf("stream %s: %v", name, err)
 		}
 		cfg := s.CachedInfo().Config
-		if !slices.Equal(cfg.Subjects, subjects) || cfg.Duplicates != dup || cfg.Retention != jetstream.LimitsPolicy || cfg.MaxAge != DefaultMaxAge {
+		if !slices.Equal(cfg.Subjects, subjects) || cfg.Duplicates != dup || cfg.Retention != retention || cfg.MaxAge != DefaultMaxAge {
 			t.Errorf("stream %s: subjects %v dup %v retention %v max age %v", name, cfg.Subjects, cfg.Duplicates, cfg.Retention, cfg.MaxAge)
 		}
 	}
 	p := b.prefix
 	inSubjects := []string{p + ".v1.inbound.>", p + ".v1.send.>", p + ".v1.status.>"}
 	outSubjects := []string{p + ".v1.outbound.>", p + ".v1.consent.>", p + ".v1.decision.>"}
-	check(b.streams.In, inSubjects, DefaultDuplicates)
-	check(b.streams.Out, outSubjects, DefaultDuplicates)
+	check(b.streams.In, inSubjects, DefaultDuplicates, jetstream.WorkQueuePolicy)
+	check(b.streams.Out, outSubjects, DefaultDuplicates, jetstream.LimitsPolicy)
 
 	// Again, unchanged: fine. Then with other windows: updated in place.
 	if _, err := EnsureStreams(ctx, b.js, StreamConfig{Prefix: p}); err != nil {
@@ -50,8 +53,8 @@ func TestEnsureStreamsIdempotent(t *testing.T) {
 	if _, err := EnsureStreams(ctx, b.js, StreamConfig{Prefix: p, InDuplicates: 2 * time.Minute, OutDuplicates: time.Minute}); err != nil {
 		t.Fatalf("EnsureStreams with new windows: %v", err)
 	}
-	check(b.streams.In, inSubjects, 2*time.Minute)
-	check(b.streams.Out, outSubjects, time.Minute)
+	check(b.streams.In, inSubjects, 2*time.Minute, jetstream.WorkQueuePolicy)
+	check(b.streams.Out, outSubjects, time.Minute, jetstream.LimitsPolicy)
 	if n := len(messagesOf(t, b, b.streams.In)); n != 1 {
 		t.Errorf("update lost messages: %d left, want 1", n)
 	}
@@ -66,8 +69,9 @@ func TestEnsureStreamsIdempotent(t *testing.T) {
 
 // TestPublisherDeduplicates: the IN stream stores a provider's retried
 // webhook once, and keeps the kinds of message ids apart.
-func TestPublisherDeduplicates(t *testing.T) {
-	b := embedded(t)
+func TestPublisherDeduplicates(t *testing.T) { publisherDeduplicates(t, embedded(t)) }
+
+func publisherDeduplicates(t *testing.T, b *bus) {
 	ctx := testCtx(t)
 	m := inbound("wamid.1", "+14155550100", "hi")
 	if ack, err := b.pub.Inbound(ctx, m); err != nil || ack.Duplicate {
@@ -82,5 +86,18 @@ func TestPublisherDeduplicates(t *testing.T) {
 	msgs := messagesOf(t, b, b.streams.In)
 	if len(msgs) != 1 || msgs[0].MsgID != "wamid.1" || msgs[0].Subject != b.prefix+".v1.inbound."+sender {
 		t.Errorf("stream holds %+v", msgs)
+	}
+
+	// Once handled, the message leaves the work queue, but its id is
+	// still remembered for the duplicate window.
+	engine := newFakeEngine(memstore.New())
+	startConsumer(t, b, engine, ConsumerConfig{})
+	natstest.Eventually(t, 10*time.Second, func() bool { return len(messagesOf(t, b, b.streams.In)) == 0 }, "handled message still in the work queue")
+	if ack, err := b.pub.Inbound(ctx, m); err != nil || !ack.Duplicate {
+		t.Fatalf("publish after handling: %+v %v, want a duplicate", ack, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := engine.attemptsOf("inbound", "wamid.1"); n != 1 || len(messagesOf(t, b, b.streams.In)) != 0 {
+		t.Errorf("handled %d times, want 1", n)
 	}
 }

@@ -41,6 +41,7 @@ type engine struct {
 	relay    *natsbus.Relay
 	consumer *natsbus.Consumer
 	store    engineStore
+	js       jetstream.JetStream
 	opts     engineOptions
 	log      zerolog.Logger
 }
@@ -72,7 +73,7 @@ func newEngine(ctx context.Context, js jetstream.JetStream, st engineStore, busi
 	if err != nil {
 		return nil, err
 	}
-	return &engine{streams: streams, service: svc, relay: relay, consumer: consumer, store: st, opts: opts, log: log}, nil
+	return &engine{streams: streams, service: svc, relay: relay, consumer: consumer, store: st, js: js, opts: opts, log: log}, nil
 }
 
 // run consumes, publishes and prunes until ctx is done.

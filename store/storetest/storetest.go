@@ -190,7 +190,7 @@ func testZeroSession(t *testing.T, s Store) {
 func testRoundTrip(t *testing.T, s Store) {
 	conv := bot.Conversation{
 		FlowName: "retail", FlowVersion: "3f2a9c1b7d0e", State: "stopped",
-		LastPrompt: "You're unsubscribed. Reply START to resubscribe.\nÇa va? 日本語",
+		LastPrompt:    "You're unsubscribed. Reply START to resubscribe.\nÇa va? 日本語",
 		LastInboundAt: t0.Add(-time.Minute + 7*time.Microsecond),
 		Stop: &bot.StopRecord{At: t0.Add(-time.Minute + 7*time.Microsecond), ByProvider: false,
 			Restorable: []flows.Topic{"order_updates", "promotions"},
