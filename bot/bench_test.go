@@ -1,16 +1,12 @@
 package bot_test
 
 import (
-	"context"
-	"strconv"
 	"testing"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows/examples"
 	"github.com/optinbot/optinbot/store/memstore"
+	"github.com/optinbot/optinbot/store/storetest"
 )
 
 // BenchmarkStep is the engine's pure step for one inbound message of a
@@ -39,36 +35,5 @@ func BenchmarkStep(b *testing.B) {
 // BenchmarkInboundMemory is one inbound message through the Service on the
 // in-memory store: redelivery check, session load, step, commit.
 func BenchmarkInboundMemory(b *testing.B) {
-	f, src := loadExample(&testing.T{}, examples.Retail)
-	svc, err := bot.NewService(context.Background(), bot.ServiceConfig{
-		Store: memstore.New(), Clock: func() time.Time { return t0 }, Logger: zerolog.Nop(),
-	}, []bot.BusinessConfig{{ID: "acme", Flow: f, Source: src}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	BenchInbound(b, svc)
-}
-
-// BenchInbound drives a customer into the "subscribed" state, then measures
-// one inbound message per iteration. Other store benchmarks reuse it.
-func BenchInbound(b *testing.B, svc *bot.Service) {
-	ctx := context.Background()
-	send := func(id, text, button string) {
-		if _, err := svc.HandleInbound(ctx, bot.Inbound{ID: id, Customer: alice, Timestamp: t0, Text: text, ButtonID: button}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	send("warm-1", "hi", "")
-	send("warm-2", "", "optin_yes")
-	ids := make([]string, b.N)
-	for i := range ids {
-		ids[i] = "wamid.bench." + strconv.Itoa(i)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		send(ids[i], "Where is my parcel?", "")
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	storetest.BenchEngineTurn(b, memstore.New())
 }

@@ -2,12 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,69 +14,6 @@ import (
 )
 
 var _ storetest.Store = (*Store)(nil)
-
-const (
-	pgEnv        = "OPTINBOT_TEST_DATABASE_URL"
-	pgDefaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-)
-
-func pgBaseDSN() string {
-	if dsn := os.Getenv(pgEnv); dsn != "" {
-		return dsn
-	}
-	return pgDefaultDSN
-}
-
-// redact hides a password in a DSN for test messages.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil {
-		return u.Redacted()
-	}
-	return "(unparseable DSN)"
-}
-
-// pgSchema creates a fresh schema in the test database, dropped when the
-// test ends, and returns a DSN whose search_path is that schema. The session
-// time zone is deliberately not UTC, to prove the store returns UTC anyway.
-func pgSchema(tb testing.TB) string {
-	tb.Helper()
-	base := pgBaseDSN()
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		tb.Fatalf("PostgreSQL DSN %s (from $%s or the default) is invalid: %v", redact(base), pgEnv, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		admin.Close()
-		tb.Fatalf("PostgreSQL is unreachable at %s: %v\n"+
-			"These tests need PostgreSQL; they never skip. Point $%s at a database you may create schemas in, "+
-			"or start the local server: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start "+
-			"(check with: pg_isready -h 127.0.0.1)", redact(base), err, pgEnv)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "optinbot_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		tb.Fatalf("create schema %s in PostgreSQL at %s: %v", schema, redact(base), err)
-	}
-	tb.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("PostgreSQL DSN %s (from $%s or the default) is not a postgres:// URL: %v", redact(base), pgEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	q.Set("timezone", "America/New_York")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func open(tb testing.TB, dsn string) *Store {
 	tb.Helper()
@@ -101,7 +33,7 @@ func openSQLiteTemp(tb testing.TB) *Store {
 	return open(tb, "sqlite:"+filepath.Join(tb.TempDir(), "optinbot.db"))
 }
 
-func openPostgresTemp(tb testing.TB) *Store { return open(tb, pgSchema(tb)) }
+func openPostgresTemp(tb testing.TB) *Store { return open(tb, storetest.PostgresDSN(tb)) }
 
 func TestContractSQLite(t *testing.T) {
 	t.Parallel()
@@ -145,7 +77,7 @@ func TestMigrationsIdempotentSQLite(t *testing.T) {
 
 func TestMigrationsIdempotentPostgres(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := storetest.PostgresDSN(t)
 	var wg sync.WaitGroup
 	for range 3 { // concurrent Opens of one schema take turns on the migration lock
 		wg.Add(1)
@@ -263,4 +195,11 @@ func BenchmarkCommit(b *testing.B) {
 func BenchmarkLoadSession(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { storetest.BenchLoadSession(b, openSQLiteTemp(b)) })
 	b.Run("postgres", func(b *testing.B) { storetest.BenchLoadSession(b, openPostgresTemp(b)) })
+}
+
+// BenchmarkEngineTurn is one inbound message through the engine on each
+// SQL store (see storetest.BenchEngineTurn).
+func BenchmarkEngineTurn(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { storetest.BenchEngineTurn(b, openSQLiteTemp(b)) })
+	b.Run("postgres", func(b *testing.B) { storetest.BenchEngineTurn(b, openPostgresTemp(b)) })
 }
