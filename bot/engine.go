@@ -30,6 +30,9 @@ type Business struct {
 	Machine  *Machine // the current flow version: new conversations start on it
 	Keywords *Keywords
 	Caps     Caps
+	// DefaultSender sends business-initiated messages whose request names
+	// no sender.
+	DefaultSender string
 }
 
 // turnBuilder accumulates a turn's effects, numbering them so a replayed

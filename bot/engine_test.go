@@ -341,7 +341,7 @@ func TestProviderStopStaysInForce(t *testing.T) {
 	h.tap(alice, "yes")
 	h.say(alice, "STOP")
 	if _, err := h.svc.HandleProviderOptOut(context.Background(), bot.ProviderOptOut{
-		ID: "status-1", Business: "acme", Customer: alice, At: h.now, Reason: "131050",
+		ID: "status-1", Sender: "15550001111", Customer: alice, At: h.now, Reason: "131050",
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +488,8 @@ func TestGuardReasonsThroughTheService(t *testing.T) {
 	h.say(bob, "hi")
 	h.tap(bob, "optin_yes")
 	for i := 0; i < 3; i++ {
-		if e := h.send(bob, bot.KindTemplate, "shipped"); e.Kind != bot.EffectMessage || e.Message.Template != "shipped" || e.Message.Topic != "order_updates" {
+		if e := h.send(bob, bot.KindTemplate, "shipped"); e.Kind != bot.EffectMessage || e.Message.Template != "shipped" ||
+			e.Message.Topic != "order_updates" || e.Sender != "15550001111" {
 			t.Fatalf("template %d: %+v, want sent", i+1, e)
 		}
 	}

@@ -52,6 +52,7 @@ type BusinessConfig struct {
 	Source []byte
 	// Senders are the business's addresses customers write to (Meta
 	// phone_number_id, Twilio number…), used to route inbound messages.
+	// The first one sends business-initiated messages that name none.
 	Senders []string
 	// Keywords overrides the flow's keyword lists per language.
 	Keywords map[string]flows.KeywordSet
@@ -103,7 +104,11 @@ func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessCon
 			return nil, fmt.Errorf("new service: business %q: %w", bc.ID, err)
 		}
 		s.machines.Store(machineKey(bc.Flow.Name, bc.Flow.Version), m)
-		s.businesses[bc.ID] = &Business{ID: bc.ID, Machine: m, Keywords: kw, Caps: bc.Caps}
+		biz := &Business{ID: bc.ID, Machine: m, Keywords: kw, Caps: bc.Caps}
+		if len(bc.Senders) > 0 {
+			biz.DefaultSender = bc.Senders[0]
+		}
+		s.businesses[bc.ID] = biz
 		for _, sender := range bc.Senders {
 			if other, dup := s.senders[sender]; dup {
 				return nil, fmt.Errorf("new service: sender %q is claimed by businesses %q and %q", sender, other, bc.ID)
@@ -198,7 +203,7 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 		return nil, fmt.Errorf("inbound message for business %q has no id: %w", biz.ID, ErrBadInput)
 	}
 	if !in.Customer.wellFormed() {
-		return nil, fmt.Errorf("inbound message %q: customer id %q is neither an E.164 number nor a WhatsApp user id: %w", in.ID, in.Customer, ErrBadInput)
+		return nil, fmt.Errorf("inbound message %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", in.ID, in.Customer.Redacted(), ErrBadInput)
 	}
 	return s.run(ctx, biz, in.Customer, InputInbound, in.ID, func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleInbound(s.machineFor(ctx, biz, sess.Conversation), sess, in, now), nil
@@ -215,8 +220,11 @@ func (s *Service) HandleSendRequest(ctx context.Context, r SendRequest) ([]Effec
 	if r.ID == "" {
 		return nil, fmt.Errorf("send request for business %q has no id: %w", biz.ID, ErrBadInput)
 	}
+	if r.Sender == "" {
+		r.Sender = biz.DefaultSender
+	}
 	if !r.Customer.wellFormed() {
-		return nil, fmt.Errorf("send request %q: customer id %q is neither an E.164 number nor a WhatsApp user id: %w", r.ID, r.Customer, ErrBadInput)
+		return nil, fmt.Errorf("send request %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", r.ID, r.Customer.Redacted(), ErrBadInput)
 	}
 	return s.run(ctx, biz, r.Customer, InputSendRequest, "send:"+r.ID, func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleSendRequest(sess, r, now)
@@ -225,12 +233,15 @@ func (s *Service) HandleSendRequest(ctx context.Context, r SendRequest) ([]Effec
 
 // HandleProviderOptOut records a stop the provider reported.
 func (s *Service) HandleProviderOptOut(ctx context.Context, o ProviderOptOut) ([]Effect, error) {
-	biz, err := s.resolve(o.Business, "")
+	biz, err := s.resolve(o.Business, o.Sender)
 	if err != nil {
 		return nil, fmt.Errorf("provider opt-out %q: %w", o.ID, err)
 	}
 	if o.ID == "" {
 		return nil, fmt.Errorf("provider opt-out for business %q has no id: %w", biz.ID, ErrBadInput)
+	}
+	if !o.Customer.wellFormed() {
+		return nil, fmt.Errorf("provider opt-out %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", o.ID, o.Customer.Redacted(), ErrBadInput)
 	}
 	return s.run(ctx, biz, o.Customer, InputProviderOptOut, "provider:"+o.ID, func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleProviderOptOut(sess, o, now), nil

@@ -163,6 +163,7 @@ type SendRequest struct {
 type ProviderOptOut struct {
 	ID       string
 	Business BusinessID
+	Sender   string // the business address the provider reported it for
 	Customer CustomerID
 	At       time.Time
 	Topics   []flows.Topic // empty: every topic

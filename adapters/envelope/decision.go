@@ -12,7 +12,7 @@ import (
 // "/decision") or refused with a reason. A reply to an inbound message that
 // the guard refused gets one too, with in_reply_to set.
 //
-//	{"v":1,"type":"send_decision","id":"acme/send:req-8f14e45f/0","request_id":"req-8f14e45f",
+//	{"v":1,"type":"send_decision","id":"acme/send:req-9/0","request_id":"req-9",
 //	 "business":"acme","customer":"+14155550100","kind":"template",
 //	 "template":"spring_sale","topic":"promotions","allowed":false,"reason":"opted_out"}
 //

@@ -126,6 +126,7 @@ func (s DeliveryStatus) ProviderOptOut() (bot.ProviderOptOut, bool) {
 	}
 	return bot.ProviderOptOut{
 		ID:       s.MsgID(),
+		Sender:   s.Sender,
 		Customer: s.To,
 		At:       s.Timestamp,
 		Topics:   append([]flows.Topic(nil), s.Topics...),

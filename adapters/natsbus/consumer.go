@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
@@ -176,76 +177,114 @@ type job struct {
 	payload any    // envelope.InboundMessage, SendRequest or DeliveryStatus
 }
 
-// Run consumes until ctx is done, then stops fetching, lets the handlers in
-// flight finish (each within AckWait), naks the messages that were fetched
-// but not started (so they are redelivered at once), and returns nil. It
-// returns an error only if it cannot start. Connection losses and a
-// deleted consumer are retried until ctx is done.
+// Run consumes until ctx is done (call it once), then stops fetching
+// (within a second), lets the handlers in flight finish (each within
+// AckWait), naks in order the messages that were fetched but not started
+// (so the next Consumer gets them at once and before newer ones), and
+// returns nil. Failures to pull (a lost connection, a deleted consumer or
+// stream) are logged and retried with backoff until ctx is done, so Run
+// returns nil; the error result is for use with errgroup.
 func (c *Consumer) Run(ctx context.Context) error {
 	queues := make([]chan job, c.cfg.Workers)
 	var wg sync.WaitGroup
 	// Handlers must finish their commit even when Run is told to stop.
 	handlerCtx := context.WithoutCancel(ctx)
+	// released is closed once nothing more can be delivered to this
+	// Consumer; only then are the jobs left in the queues nak'd, so that a
+	// nak'd message cannot come back to a pending pull request and be
+	// nak'd again, behind later ones.
+	released := make(chan struct{})
 	for i := range queues {
 		queues[i] = make(chan job, 16)
 		wg.Add(1)
 		go func(q <-chan job) {
 			defer wg.Done()
-			c.work(ctx, handlerCtx, q)
+			c.work(ctx, handlerCtx, released, q)
 		}(queues[i])
 	}
-	defer func() {
-		for _, q := range queues {
-			close(q)
-		}
-		wg.Wait()
-	}()
 
+	var leftover []jetstream.Msg
 	retry := time.Duration(0)
 	for ctx.Err() == nil {
 		if retry > 0 {
 			select {
 			case <-ctx.Done():
-				return nil
+				continue
 			case <-time.After(retry):
 			}
 		}
-		err := c.consume(ctx, queues)
+		started := time.Now()
+		var err error
+		leftover, err = c.consume(ctx, queues)
 		if ctx.Err() != nil {
-			return nil
+			break
+		}
+		if time.Since(started) > time.Minute {
+			retry = 0 // it worked for a while: this is a new failure
 		}
 		retry = min(max(2*retry, 250*time.Millisecond), 30*time.Second)
 		c.log.Warn().Err(err).Dur("retry_in", retry).Msg("consuming stopped; resuming")
 	}
+
+	// Shut down: no pull request is pending. Queued jobs are nak'd first
+	// (they are older), then what the last pull fetched beyond them; the
+	// handlers in flight finish.
+	close(released)
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	for _, msg := range leftover {
+		_ = msg.Nak()
+	}
 	return nil
 }
 
-// consume reads messages until ctx is done or the iterator fails.
-func (c *Consumer) consume(ctx context.Context, queues []chan job) error {
+// fetchWait is how long one pull request waits on the server. Short, so
+// that Run stops within it and no pull request outlives its Consumer for
+// long: JetStream puts a redelivery it tried to hand to a dead request at
+// the back of its redelivery queue, behind the customer's later messages.
+const fetchWait = time.Second
+
+// consume pulls messages until ctx is done or pulling fails. It returns,
+// unacknowledged, the messages of the last pull that it did not queue
+// because ctx was done; no pull request is pending on the server then.
+func (c *Consumer) consume(ctx context.Context, queues []chan job) ([]jetstream.Msg, error) {
 	cons, err := c.ensure(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(max(2*len(queues), 16)))
-	if err != nil {
-		return fmt.Errorf("pull messages: %w", err)
-	}
-	defer it.Stop()
+	batchSize := max(2*len(queues), 16)
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		batch, err := cons.Fetch(batchSize, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("pull messages: %w", err)
 		}
-		j, ok := c.decode(msg)
-		if !ok {
-			continue
+		var leftover []jetstream.Msg
+		for msg := range batch.Messages() {
+			if ctx.Err() != nil {
+				leftover = append(leftover, msg)
+				continue
+			}
+			j, ok := c.decode(msg)
+			if !ok {
+				continue
+			}
+			q := queues[partition(customerOf(j.payload), len(queues))]
+			select {
+			case q <- j:
+			case <-ctx.Done():
+				leftover = append(leftover, msg)
+			}
 		}
-		q := queues[partition(customerOf(j.payload), len(queues))]
-		select {
-		case q <- j:
-		case <-ctx.Done():
-			c.nak(j, 0, "shutting down")
-			return ctx.Err()
+		if ctx.Err() != nil {
+			return leftover, ctx.Err()
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return nil, fmt.Errorf("pull messages: %w", err)
 		}
 	}
 }
@@ -300,10 +339,12 @@ func partition(c bot.CustomerID, n int) int {
 }
 
 // work handles a worker's queue until it is closed. Once ctx is done, the
-// jobs left in the queue are nak'd rather than handled.
-func (c *Consumer) work(ctx, handlerCtx context.Context, q <-chan job) {
+// jobs left in the queue are nak'd, once released is closed, rather than
+// handled.
+func (c *Consumer) work(ctx, handlerCtx context.Context, released <-chan struct{}, q <-chan job) {
 	for j := range q {
 		if ctx.Err() != nil {
+			<-released
 			c.nak(j, 0, "shutting down")
 			continue
 		}
@@ -374,7 +415,7 @@ func (c *Consumer) ack(j job) {
 		return
 	}
 	if e := c.log.Debug(); e.Enabled() {
-		e.Str("subject", j.msg.Subject()).Uint64("stream_seq", j.seq).
+		e.Str("subject", j.msg.Subject()).Uint64("stream_seq", j.seq).Uint64("deliveries", j.tries).
 			Str("customer", customerOf(j.payload).Redacted()).Msg("input handled")
 	}
 }

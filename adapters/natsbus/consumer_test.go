@@ -314,3 +314,48 @@ func TestConsumerSurvivesDeletedConsumer(t *testing.T) {
 		t.Errorf("the acknowledged message was handled %d times, want 1", n)
 	}
 }
+
+// TestConsumerRestartKeepsOrder: messages fetched but not handled when Run
+// stops are released at once, so the next consumer handles them promptly
+// (not after AckWait) and in order.
+func TestConsumerRestartKeepsOrder(t *testing.T) { consumerRestartKeepsOrder(t, embedded(t)) }
+
+func consumerRestartKeepsOrder(t *testing.T, b *bus) {
+	first := newFakeEngine(memstore.New())
+	first.hold = make(chan struct{})
+	var logs logBuffer
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
+	stop := startConsumer(t, b, first, ConsumerConfig{Workers: 2, Logger: logs.logger().With().Str("c", "first").Logger()})
+	const n = 10
+	for i := range n {
+		mustPublishInbound(t, b, inbound(fmt.Sprintf("w%d", i), "+14155550100", "hi"))
+	}
+	<-first.started // w0 is in flight; the rest are queued or buffered
+	natstest.Eventually(t, 5*time.Second, func() bool { return consumerInfo(t, b, "").NumPending == 0 }, "not all fetched")
+	go func() { time.Sleep(100 * time.Millisecond); close(first.hold) }()
+	stop()
+	if got := first.handled(); len(got) != 1 || got[0].id != "w0" {
+		t.Fatalf("first consumer handled %+v, want w0 only", got)
+	}
+
+	second := newFakeEngine(first.store) // same store: w0 is a duplicate if it comes back
+	startConsumer(t, b, second, ConsumerConfig{Workers: 2, Logger: logs.logger().With().Str("c", "second").Logger()})
+	start := time.Now()
+	natstest.Eventually(t, 10*time.Second, func() bool { return len(second.handled()) >= n-1 }, "released messages not handled")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("released messages took %v: they waited for AckWait", d)
+	}
+	var ids []string
+	for _, c := range second.handled() {
+		ids = append(ids, c.id)
+	}
+	for i, id := range ids {
+		if id != fmt.Sprintf("w%d", i+1) {
+			t.Fatalf("after the restart: order %v, want w1…w%d", ids, n-1)
+		}
+	}
+}

@@ -20,6 +20,7 @@ func TestRealServer(t *testing.T) {
 		"PerCustomerOrder":        consumerPerCustomerOrder,
 		"Statuses":                consumerStatuses,
 		"RunWaitsForInFlight":     consumerRunWaitsForInFlight,
+		"RestartKeepsOrder":       consumerRestartKeepsOrder,
 		"EndToEnd":                endToEnd,
 		"CrashBeforePublish":      crashBeforePublish,
 		"CrashAfterPublishBefore": crashAfterPublish,

@@ -1,6 +1,3 @@
-// Package natstest runs NATS for tests: an embedded JetStream server, or
-// the machine's real one, with a unique subject prefix per test and helpers
-// to read a stream back.
 package natstest
 
 import (
