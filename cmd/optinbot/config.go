@@ -88,6 +88,8 @@ const MinProcessedRetention = 7 * 24 * time.Hour
 var (
 	envRef       = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	businessIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	// yaml.v3 names Go types in its unknown-key errors; users know keys.
+	unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 )
 
 // LoadConfig reads, expands and validates a config file. It reports every
@@ -98,26 +100,27 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	var problems []error
-	expanded := envRef.ReplaceAllFunc(raw, func(ref []byte) []byte {
-		name := string(envRef.FindSubmatch(ref)[1])
-		val, ok := os.LookupEnv(name)
-		if !ok {
-			problems = append(problems, fmt.Errorf("%s: environment variable %s is referenced but not set", path, name))
-		}
-		return []byte(val)
-	})
-	cfg := &Config{dir: filepath.Dir(path)}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
+	// Pass 1: the file as written, strictly, so unknown keys and wrong
+	// types are reported with their real line numbers.
+	strict := yaml.NewDecoder(bytes.NewReader(raw))
+	strict.KnownFields(true)
+	if err := strict.Decode(&Config{}); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, msg := range te.Errors {
+				msg = unknownField.ReplaceAllString(msg, "unknown key '$1'; see config.example.yaml for every setting")
 				problems = append(problems, fmt.Errorf("%s: %s", path, msg))
 			}
 		} else {
 			problems = append(problems, fmt.Errorf("%s: %w", path, err))
 		}
+	}
+	// Pass 2: ${NAME} expanded in values only (never in comments or keys).
+	cfg := &Config{dir: filepath.Dir(path)}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err == nil {
+		problems = append(problems, expandEnv(path, &doc)...)
+		_ = doc.Decode(cfg) // pass 1 reported whatever does not fit
 	}
 	cfg.applyDefaults()
 	problems = append(problems, cfg.Validate()...)
@@ -125,6 +128,29 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, errors.Join(problems...)
 	}
 	return cfg, nil
+}
+
+// expandEnv replaces ${NAME} in every scalar value with the environment
+// variable's value; a variable that is not set is a problem.
+func expandEnv(path string, n *yaml.Node) []error {
+	var problems []error
+	if n.Kind == yaml.ScalarNode {
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := envRef.FindStringSubmatch(ref)[1]
+			val, ok := os.LookupEnv(name)
+			if !ok {
+				problems = append(problems, fmt.Errorf("%s:%d:%d: environment variable %s is referenced but not set", path, n.Line, n.Column, name))
+			}
+			return val
+		})
+	}
+	for i, child := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue // keys stay as written
+		}
+		problems = append(problems, expandEnv(path, child)...)
+	}
+	return problems
 }
 
 func (c *Config) applyDefaults() {
