@@ -154,8 +154,9 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	}
 	b := newTurn(biz, s, in.ID, in.ID, in.Sender, now)
 	b.turn.Conversation.LastInboundAt = s.Conversation.LastInboundAt
+	normalized := Normalize(in.Text)
 	if in.ButtonID == "" {
-		switch m := biz.Keywords.Match(in.Text); m.Kind {
+		switch m := biz.Keywords.MatchNormalized(normalized); m.Kind {
 		case KeywordOptOut:
 			biz.stop(b, conv, in, m.Keyword)
 			return b.done()
@@ -168,7 +169,7 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 			return b.done()
 		}
 	}
-	biz.advance(b, conv, in)
+	biz.advance(b, conv, in, normalized)
 	return b.done()
 }
 
@@ -243,7 +244,7 @@ func (biz *Business) restart(b *turnBuilder, in Inbound, keyword string) {
 // advance applies the message to the flow: a customer with no active
 // conversation starts one and is shown the start prompt; otherwise the
 // first matching transition of the current state fires.
-func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound) {
+func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized string) {
 	c := &b.turn.Conversation
 	var cs *compiledState
 	if c.State != "" && m != nil {
@@ -263,7 +264,7 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound) {
 			}
 		}
 	}
-	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, Normalize(in.Text))
+	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, normalized)
 	if mv == nil {
 		// No transition takes this answer: show the question again rather
 		// than leave the customer without a reply.
