@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,7 +63,8 @@ businesses:
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry()) }()
+	logs := &syncBuffer{}
+	go func() { done <- serve(ctx, cfg, zerolog.New(logs), prometheus.NewRegistry()) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -169,6 +173,43 @@ businesses:
 		t.Errorf("%d envelopes after the last expected one: the redelivery was not ignored", n-len(events))
 	}
 	reader.mu.Unlock()
+
+	// Logs are JSON, one event per line, and never hold the phone number
+	// or the customer's words (this test logs at debug, the most verbose).
+	text := logs.String()
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if len(lines) < 10 {
+		t.Errorf("only %d log lines", len(lines))
+	}
+	for _, line := range lines {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Errorf("log line is not one JSON event: %q", line)
+		}
+	}
+	for _, secret := range []string{string(customer), "14155550100", "Yes, send updates"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the logs contain %q", secret)
+		}
+	}
+}
+
+// syncBuffer is a log sink shared by the engine's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func freeAddr(t *testing.T) string {
