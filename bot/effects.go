@@ -55,6 +55,8 @@ type Message struct {
 	Language string         `json:"language,omitempty"`
 	Topic    flows.Topic    `json:"topic,omitempty"`
 	Category flows.Category `json:"category,omitempty"`
+	// Params fills a template's variables: "1", "2"… or their names.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // Button is a quick-reply button of an outbound message.

@@ -344,6 +344,7 @@ func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time)
 		if r.Language != "" {
 			msg.Language = r.Language
 		}
+		msg.Params = r.Params
 	case KindText:
 		if strings.TrimSpace(r.Text) == "" {
 			return Turn{}, fmt.Errorf("send request %s: a text message needs text: %w", r.ID, ErrBadInput)

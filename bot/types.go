@@ -134,6 +134,9 @@ type Inbound struct {
 	Text        string
 	ButtonID    string // set when the customer tapped a quick reply
 	ButtonTitle string
+	// Reaction is true for an emoji reaction: it opens the window like any
+	// message but is no answer to the flow's question.
+	Reaction bool
 }
 
 // MessageKind says whether an outbound message is a template or free-form.
@@ -154,7 +157,10 @@ type SendRequest struct {
 	Template string      // KindTemplate: the declared template's name
 	Topic    flows.Topic // optional; must match the template's declared topic
 	Language string      // optional template language
-	Text     string      // KindText
+	// Params fills the template's variables: keys "1", "2"… for
+	// positional ones, or the variables' names.
+	Params map[string]string
+	Text   string // KindText
 }
 
 // ProviderOptOut is a stop the provider reported (the customer blocked the

@@ -24,10 +24,15 @@ const (
 	TypeStatus   = "delivery_status"
 	TypeConsent  = "consent_change"
 	TypeDecision = "send_decision"
+	// Adapter-side envelopes.
+	TypeSignal     = "consent_signal"
+	TypeEvent      = "provider_event"
+	TypeDeadLetter = "dead_letter"
 )
 
 // Types lists every envelope type, in documentation order.
-var Types = []string{TypeInbound, TypeSend, TypeStatus, TypeOutbound, TypeConsent, TypeDecision}
+var Types = []string{TypeInbound, TypeSend, TypeStatus, TypeOutbound, TypeConsent, TypeDecision,
+	TypeSignal, TypeEvent, TypeDeadLetter}
 
 // header is what every envelope starts with. Embedded in the MarshalJSON
 // wrappers so "v" and "type" come first.
@@ -64,6 +69,12 @@ func Decode(data []byte) (any, error) {
 		return decodeConsent(data)
 	case TypeDecision:
 		return decodeDecision(data)
+	case TypeSignal:
+		return decodeSignal(data)
+	case TypeEvent:
+		return decodeEvent(data)
+	case TypeDeadLetter:
+		return decodeDeadLetter(data)
 	}
 	return nil, fieldErr("", "type", ErrUnknownType, "unknown type %q: want one of %s", typ, strings.Join(Types, ", "))
 }

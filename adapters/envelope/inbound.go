@@ -32,6 +32,71 @@ type InboundMessage struct {
 	Text        string         `json:"text"`
 	Button      *Button        `json:"button,omitempty"`
 	ContactName string         `json:"contact_name,omitempty"` // the customer's profile name; not used by the engine
+
+	// Kind says what the customer sent; empty means "text". One of the
+	// Kind* constants. For media the caption is in Text as well as in
+	// Media.Caption, so flows can match it.
+	Kind     string    `json:"kind,omitempty"`
+	Media    *Media    `json:"media,omitempty"`    // image, audio, video, document, sticker
+	Location *Location `json:"location,omitempty"` // location
+	Contacts []Contact `json:"contacts,omitempty"` // contacts
+	Reaction *Reaction `json:"reaction,omitempty"` // reaction: to which message, which emoji ("" = removed)
+	// ReplyTo is the provider id of the message the customer answered
+	// (Meta's context.id, Twilio's OriginalRepliedMessageSid).
+	ReplyTo string `json:"reply_to,omitempty"`
+	// Phone is the customer's E.164 number when From is a WhatsApp user id
+	// and the provider also gave a number.
+	Phone string `json:"phone,omitempty"`
+}
+
+// The kinds of inbound message.
+const (
+	KindText        = "text"
+	KindButton      = "button"      // a quick-reply or template button; Button is set
+	KindInteractive = "interactive" // an interactive button_reply or list_reply; Button is set
+	KindReaction    = "reaction"
+	KindImage       = "image"
+	KindAudio       = "audio"
+	KindVideo       = "video"
+	KindDocument    = "document"
+	KindSticker     = "sticker"
+	KindLocation    = "location"
+	KindContacts    = "contacts"
+	KindUnsupported = "unsupported"
+)
+
+// InboundKinds lists every Kind.
+var InboundKinds = []string{KindText, KindButton, KindInteractive, KindReaction, KindImage, KindAudio, KindVideo,
+	KindDocument, KindSticker, KindLocation, KindContacts, KindUnsupported}
+
+// Media is an attachment: the provider's media id (Meta) or URL (Twilio).
+type Media struct {
+	ID       string `json:"id,omitempty"`
+	URL      string `json:"url,omitempty"`
+	MimeType string `json:"mime_type,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+// Location is a shared location.
+type Location struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Name      string  `json:"name,omitempty"`
+	Address   string  `json:"address,omitempty"`
+}
+
+// Contact is a shared contact card, reduced to a name and numbers.
+type Contact struct {
+	Name   string   `json:"name,omitempty"`
+	Phones []string `json:"phones,omitempty"`
+}
+
+// Reaction is an emoji reaction to a message.
+type Reaction struct {
+	MessageID string `json:"message_id"`
+	Emoji     string `json:"emoji,omitempty"`
 }
 
 // MsgID is the Nats-Msg-Id to publish the message with: the provider id.
@@ -97,6 +162,9 @@ func (m InboundMessage) check(c *checker) {
 	if m.Button != nil {
 		c.button("button", *m.Button)
 	}
+	if m.Kind != "" {
+		c.oneOf("kind", m.Kind, InboundKinds...)
+	}
 }
 
 // ToBot converts to the engine's Inbound. Business is left empty: the
@@ -111,6 +179,7 @@ func (m InboundMessage) ToBot() (bot.Inbound, error) {
 		Customer:  m.From,
 		Timestamp: m.Timestamp,
 		Text:      m.Text,
+		Reaction:  m.Kind == KindReaction,
 	}
 	if m.Button != nil {
 		in.ButtonID = m.Button.ID

@@ -41,7 +41,38 @@ type DeliveryStatus struct {
 	ErrorTitle       string         `json:"error_title,omitempty"`
 	CustomerOptedOut bool           `json:"customer_opted_out"`
 	Topics           []flows.Topic  `json:"topics,omitempty"`
+
+	Provider string `json:"provider,omitempty"`
+	// Signal is what the error code means for the customer, mapped by the
+	// adapter: one of the Signal* constants, or empty.
+	Signal string `json:"signal,omitempty"`
+	// OutboundID is optinbot's id of the outbound message (the outbox
+	// effect id), when the adapter knows it: always on the statuses a
+	// sender publishes itself.
+	OutboundID string `json:"outbound_id,omitempty"`
 }
+
+// The signals a delivery status may carry.
+const (
+	// SignalWindowClosed: the customer service window is closed (Meta
+	// 131047, Twilio 63016): no free-form message until they write again.
+	SignalWindowClosed = "window_closed"
+	// SignalUndeliverable: the customer may have blocked the business or
+	// left WhatsApp (Meta 131026): hold sends until they write again.
+	SignalUndeliverable = "undeliverable"
+	// SignalDeferred: the provider limited marketing messages to this
+	// customer (Meta 131049): try again later, not at once.
+	SignalDeferred = "deferred"
+	// SignalStopMarketing: the customer stopped marketing messages (Meta
+	// 131050): a provider opt-out of the business's marketing topics.
+	SignalStopMarketing = "stop_marketing"
+	// SignalOptedOut: the customer opted out of every message (Twilio
+	// 21610): a provider opt-out of every topic.
+	SignalOptedOut = "opted_out"
+)
+
+// Signals lists every Signal.
+var Signals = []string{SignalWindowClosed, SignalUndeliverable, SignalDeferred, SignalStopMarketing, SignalOptedOut}
 
 // MsgID is the Nats-Msg-Id to publish the status with: "status:", the
 // provider message id, ":" and the status, as one message has several
@@ -105,6 +136,9 @@ func (s DeliveryStatus) check(c *checker) {
 	c.customer("to", s.To)
 	c.oneOf("status", s.Status, StatusSent, StatusDelivered, StatusRead, StatusFailed)
 	c.present("timestamp", s.Timestamp)
+	if s.Signal != "" {
+		c.oneOf("signal", s.Signal, Signals...)
+	}
 	for i, t := range s.Topics {
 		if t == "" {
 			c.fail("topics", ErrValue, "topic %d is empty", i)

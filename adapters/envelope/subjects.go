@@ -22,12 +22,16 @@ const (
 	SubjectOutbound SubjectKind = "outbound" // OutboundMessage, keyed by sender
 	SubjectConsent  SubjectKind = "consent"  // ConsentChange, keyed by business
 	SubjectDecision SubjectKind = "decision" // SendDecision, keyed by business
+	SubjectSignal   SubjectKind = "signal"   // ConsentSignal, keyed by sender
+	SubjectEvent    SubjectKind = "event"    // ProviderEvent, keyed by sender
+	// SubjectDeadLetter carries DeadLetter, keyed by provider.
+	SubjectDeadLetter SubjectKind = "deadletter"
 )
 
 // InKinds are the subjects the engine consumes; OutKinds those it publishes.
 var (
-	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus}
-	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision}
+	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal}
+	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision, SubjectEvent, SubjectDeadLetter}
 )
 
 // Subjects builds the subjects under one prefix. The zero value uses
