@@ -40,8 +40,8 @@ func TestEnsureStreamsIdempotent(t *testing.T) {
 		}
 	}
 	p := b.prefix
-	inSubjects := []string{p + ".v1.inbound.>", p + ".v1.send.>", p + ".v1.status.>"}
-	outSubjects := []string{p + ".v1.outbound.>", p + ".v1.consent.>", p + ".v1.decision.>"}
+	inSubjects := []string{p + ".v1.inbound.>", p + ".v1.send.>", p + ".v1.status.>", p + ".v1.signal.>"}
+	outSubjects := []string{p + ".v1.outbound.>", p + ".v1.consent.>", p + ".v1.decision.>", p + ".v1.event.>", p + ".v1.deadletter.>"}
 	check(b.streams.In, inSubjects, DefaultDuplicates, jetstream.WorkQueuePolicy)
 	check(b.streams.Out, outSubjects, DefaultDuplicates, jetstream.LimitsPolicy)
 
