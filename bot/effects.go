@@ -13,6 +13,11 @@ const (
 	// EffectRefused: the guard refused an outbound message; tell the
 	// requester why. Never a silent drop.
 	EffectRefused EffectKind = "refused"
+	// EffectDelivery: a message's delivery status moved forward.
+	EffectDelivery EffectKind = "delivery"
+	// EffectNotice: a customer-level fact recorded without a consent
+	// change (see Notice).
+	EffectNotice EffectKind = "notice"
 )
 
 // Reason is why the policy guard refused a message.
@@ -23,6 +28,9 @@ const (
 	ReasonNoConsent    Reason = "no_consent"
 	ReasonWindowClosed Reason = "window_closed"
 	ReasonFrequencyCap Reason = "frequency_cap"
+	// ReasonHeld: the provider reported the customer unreachable (blocked
+	// or left WhatsApp); business-initiated messages wait until they write.
+	ReasonHeld Reason = "held_undeliverable"
 )
 
 // Effect is one thing the engine decided, for the caller to carry out after
@@ -44,6 +52,8 @@ type Effect struct {
 	Message   *Message      `json:"message,omitempty"`     // EffectMessage
 	Consent   *ConsentEvent `json:"consent,omitempty"`     // EffectConsent
 	Refusal   *Refusal      `json:"refusal,omitempty"`     // EffectRefused
+	Delivery  *Delivery     `json:"delivery,omitempty"`    // EffectDelivery
+	Notice    *Notice       `json:"notice,omitempty"`      // EffectNotice
 }
 
 // Message is an outbound message.
