@@ -154,6 +154,12 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	}
 	b := newTurn(biz, s, in.ID, in.ID, in.Sender, now)
 	b.turn.Conversation.LastInboundAt = s.Conversation.LastInboundAt
+	// A customer who writes is reachable again.
+	b.turn.Conversation.HeldSince = time.Time{}
+	if in.Reaction {
+		// A reaction opens the window but answers no question.
+		return b.done()
+	}
 	normalized := Normalize(in.Text)
 	if in.ButtonID == "" {
 		switch m := biz.Keywords.MatchNormalized(normalized); m.Kind {
@@ -372,16 +378,105 @@ func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time)
 // those.
 func (biz *Business) HandleProviderOptOut(s *Session, o ProviderOptOut, now time.Time) Turn {
 	b := newTurn(biz, s, "provider:"+o.ID, "provider:"+o.ID, "", now)
-	topics := o.Topics
+	biz.providerStop(b, o.Topics, "provider "+o.Reason, o.ID)
+	return b.done()
+}
+
+// providerStop records a provider-reported opt-out: of the given topics, or,
+// with none given, of every topic, standing like a STOP that START cannot
+// undo.
+func (biz *Business) providerStop(b *turnBuilder, topics []flows.Topic, trigger, inputID string) {
 	if len(topics) == 0 {
-		topics = biz.topics(s)
+		topics = biz.topics(b.sess)
 		c := &b.turn.Conversation
-		c.Stop = &StopRecord{At: now, ByProvider: true}
+		c.Stop = &StopRecord{At: b.now, ByProvider: true}
 		c.State, c.FlowName, c.FlowVersion = "", "", ""
 	}
 	for _, t := range topics {
 		b.recordConsent(ConsentEvent{Topic: t, Category: biz.category(nil, t), Status: OptedOut,
-			Source: SourceProvider, Trigger: "provider " + o.Reason, InboundID: o.ID})
+			Source: SourceProvider, Trigger: trigger, InboundID: inputID,
+			FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version})
 	}
+}
+
+// marketingTopics are the business's topics of category marketing.
+func (biz *Business) marketingTopics(s *Session) []flows.Topic {
+	var out []flows.Topic
+	for _, t := range biz.topics(s) {
+		if biz.category(nil, t) == flows.CategoryMarketing {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (b *turnBuilder) notice(kind, detail string, at time.Time) {
+	e := b.effect(EffectNotice)
+	e.Notice = &Notice{Kind: kind, At: at, Detail: detail}
+	b.replies = append(b.replies, e)
+}
+
+// HandleDeliveryUpdate applies a provider's status for a message. current
+// is the message's latest recorded status ("" when none): only a forward
+// move is recorded and published, so a late "delivered" never follows
+// "read". The signal the status carries is applied whatever its order.
+func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current string, now time.Time) Turn {
+	b := newTurn(biz, s, u.ID, u.ID, u.Sender, now)
+	c := &b.turn.Conversation
+	at := u.At
+	if at.IsZero() {
+		at = now
+	}
+	trigger := strings.TrimSpace("provider " + u.ErrorCode + " " + u.ErrorTitle)
+	switch u.Signal {
+	case SignalWindowClosed:
+		if at.After(c.WindowClosedAt) {
+			c.WindowClosedAt = at
+		}
+		b.notice(NoticeWindowClosed, u.ErrorCode, at)
+	case SignalUndeliverable:
+		if c.HeldSince.IsZero() {
+			c.HeldSince = at
+		}
+		b.notice(NoticeHeld, u.ErrorCode, at)
+	case SignalDeferred:
+		b.notice(NoticeDeferred, u.ErrorCode, at)
+	case SignalStopMarketing:
+		if topics := biz.marketingTopics(s); len(topics) > 0 {
+			biz.providerStop(b, topics, trigger, u.ID)
+		}
+	case SignalOptedOut:
+		biz.providerStop(b, nil, trigger, u.ID)
+	}
+	if u.MessageID != "" && statusRank(u.Status) > statusRank(current) {
+		b.turn.Deliveries = append(b.turn.Deliveries, DeliveryRecord{MessageID: u.MessageID, Status: u.Status, At: at})
+		e := b.effect(EffectDelivery)
+		e.Delivery = &Delivery{MessageID: u.MessageID, OutboundID: u.OutboundID, Status: u.Status, At: at,
+			ErrorCode: u.ErrorCode, ErrorTitle: u.ErrorTitle, Signal: u.Signal}
+		b.replies = append(b.replies, e)
+	}
+	return b.done()
+}
+
+// HandleMarketingPreference applies the customer's choice in WhatsApp: a
+// stop is a provider opt-out of the business's marketing topics; a resume is
+// recorded as a notice and re-grants nothing (only the customer's own YES or
+// START in the chat does).
+func (biz *Business) HandleMarketingPreference(s *Session, p MarketingPreference, now time.Time) Turn {
+	b := newTurn(biz, s, p.ID, p.ID, p.Sender, now)
+	at := p.At
+	if at.IsZero() {
+		at = now
+	}
+	if !p.Stop {
+		b.notice(NoticeMarketingResumed, p.Detail, at)
+		return b.done()
+	}
+	topics := biz.marketingTopics(s)
+	if len(topics) == 0 {
+		b.notice(NoticeMarketingStopped, p.Detail, at)
+		return b.done()
+	}
+	biz.providerStop(b, topics, "provider user_preferences stop marketing", p.ID)
 	return b.done()
 }

@@ -38,6 +38,9 @@ type Outbound struct {
 	// just sent; false for a business-initiated message.
 	Reply bool
 	Topic flows.Topic // templates: the template's topic
+	// Counted is true when the frequency cap already counted this message
+	// (the pre-send recheck of a template the guard allowed earlier).
+	Counted bool
 }
 
 // Check is the policy guard every outbound message passes. It returns ""
@@ -47,22 +50,28 @@ type Outbound struct {
 //  1. opted_out: the customer's latest STOP stands. No template and no
 //     business-initiated free-form message; the bot's replies to a customer
 //     who writes again are still allowed.
-//  2. no_consent: a template needs an active WhatsApp opt-in for its topic.
-//  3. window_closed: a free-form message needs the customer service window
-//     open: now < last inbound provider timestamp + 24 h.
-//  4. frequency_cap: templates allowed in the last 24 hours stay under the
+//  2. held_undeliverable: the provider reported the customer unreachable;
+//     business-initiated messages wait until the customer writes again.
+//  3. no_consent: a template needs an active WhatsApp opt-in for its topic.
+//  4. window_closed: a free-form message needs the customer service window
+//     open: now < last inbound provider timestamp + 24 h, and no report
+//     from the provider since that message that the window closed.
+//  5. frequency_cap: templates allowed in the last 24 hours stay under the
 //     business's cap, and under the topic's cap when it has one.
 func (c Caps) Check(s *Session, out Outbound, now time.Time) Reason {
 	if !out.Reply && s.Conversation.Stop != nil {
 		return ReasonOptedOut
 	}
+	if !out.Reply && !s.Conversation.HeldSince.IsZero() {
+		return ReasonHeld
+	}
 	if out.Kind == KindTemplate && s.Consent[out.Topic] != OptedIn {
 		return ReasonNoConsent
 	}
-	if out.Kind == KindText && !WindowOpen(s.Conversation.LastInboundAt, now) {
+	if out.Kind == KindText && !s.Conversation.windowOpen(now) {
 		return ReasonWindowClosed
 	}
-	if out.Kind == KindTemplate && c.capReached(s.RecentTemplates, out.Topic, now) {
+	if out.Kind == KindTemplate && !out.Counted && c.capReached(s.RecentTemplates, out.Topic, now) {
 		return ReasonFrequencyCap
 	}
 	return ""
@@ -72,6 +81,15 @@ func (c Caps) Check(s *Session, out Outbound, now time.Time) Reason {
 // inbound message at lastInbound is still open at now.
 func WindowOpen(lastInbound, now time.Time) bool {
 	return !lastInbound.IsZero() && now.Before(lastInbound.Add(ServiceWindow))
+}
+
+// windowOpen adds the provider's word to the clock: a window the provider
+// reported closed after the last inbound message is closed.
+func (c Conversation) windowOpen(now time.Time) bool {
+	if !c.WindowClosedAt.IsZero() && !c.WindowClosedAt.Before(c.LastInboundAt) {
+		return false
+	}
+	return WindowOpen(c.LastInboundAt, now)
 }
 
 func (c Caps) capReached(recent []SentTemplate, topic flows.Topic, now time.Time) bool {

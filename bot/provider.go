@@ -100,4 +100,7 @@ const (
 	NoticeHeld             = "held_undeliverable"
 	NoticeDeferred         = "deferred"
 	NoticeMarketingResumed = "marketing_resumed"
+	// NoticeMarketingStopped: the customer stopped marketing in the app,
+	// and the business has no marketing topic to end.
+	NoticeMarketingStopped = "marketing_stopped"
 )

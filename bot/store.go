@@ -37,6 +37,9 @@ type Store interface {
 	SaveFlowSource(ctx context.Context, name, version string, source []byte) error
 	// FlowSource returns a saved flow version's YAML, or ErrNotFound.
 	FlowSource(ctx context.Context, name, version string) ([]byte, error)
+	// MessageStatus returns the latest status recorded for a provider
+	// message id by a committed Turn's Deliveries, or "" when none is.
+	MessageStatus(ctx context.Context, business BusinessID, messageID string) (string, error)
 }
 
 // ErrBadInput marks an input that can never succeed (unknown sender,

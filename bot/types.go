@@ -85,6 +85,20 @@ type Conversation struct {
 	LastPrompt    string          `json:"last_prompt"`  // the exact text last shown to the customer
 	LastInboundAt time.Time       `json:"last_inbound_at"`
 	Stop          *StopRecord     `json:"stop,omitempty"` // nil unless a STOP stands
+	// WindowClosedAt is when the provider reported the customer service
+	// window closed (Meta 131047, Twilio 63016): it stays closed until an
+	// inbound message newer than this.
+	WindowClosedAt time.Time `json:"window_closed_at,omitzero"`
+	// HeldSince is when the provider reported the customer unreachable
+	// (Meta 131026); zero when not held. An inbound message clears it.
+	HeldSince time.Time `json:"held_since,omitzero"`
+}
+
+// DeliveryRecord is the latest known status of one outbound message.
+type DeliveryRecord struct {
+	MessageID string    `json:"message_id"` // the provider's message id
+	Status    string    `json:"status"`
+	At        time.Time `json:"at"`
 }
 
 // SentTemplate is a template the guard allowed, counted by the frequency cap.
@@ -120,8 +134,11 @@ type Turn struct {
 	Conversation Conversation
 	Consent      []ConsentEvent
 	Templates    []SentTemplate
-	Effects      []Effect // published from the outbox after the commit
-	At           time.Time
+	// Deliveries are message status changes to remember, so a later,
+	// older status never moves a message backwards.
+	Deliveries []DeliveryRecord
+	Effects    []Effect // published from the outbox after the commit
+	At         time.Time
 }
 
 // Inbound is a customer's message as the engine sees it.

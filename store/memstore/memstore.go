@@ -25,6 +25,7 @@ type Store struct {
 	outbox        []outboxEntry // pending effects, commit order
 	effectIDs     map[string]struct{}
 	flowSources   map[flowKey][]byte
+	deliveries    map[messageKey]bot.DeliveryRecord // latest committed record
 }
 
 type customerKey struct {
@@ -38,6 +39,11 @@ type processedKey struct {
 }
 
 type flowKey struct{ name, version string }
+
+type messageKey struct {
+	business  bot.BusinessID
+	messageID string
+}
 
 type outboxEntry struct {
 	id     string
@@ -54,6 +60,7 @@ func New() *Store {
 		processed:     map[processedKey]time.Time{},
 		effectIDs:     map[string]struct{}{},
 		flowSources:   map[flowKey][]byte{},
+		deliveries:    map[messageKey]bot.DeliveryRecord{},
 	}
 }
 
@@ -62,6 +69,8 @@ func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func copyConversation(c bot.Conversation) bot.Conversation {
 	c.LastInboundAt = norm(c.LastInboundAt)
+	c.WindowClosedAt = norm(c.WindowClosedAt)
+	c.HeldSince = norm(c.HeldSince)
 	if c.Stop != nil {
 		stop := *c.Stop
 		stop.At = norm(stop.At)
@@ -136,6 +145,10 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	for i := range templates {
 		templates[i].At = norm(templates[i].At)
 	}
+	deliveries := slices.Clone(turn.Deliveries)
+	for i := range deliveries {
+		deliveries[i].At = norm(deliveries[i].At)
+	}
 	conv := copyConversation(turn.Conversation)
 	at := turn.At
 	if at.IsZero() {
@@ -185,6 +198,9 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	if len(templates) > 0 {
 		s.templates[key] = append(s.templates[key], templates...)
 	}
+	for _, d := range deliveries { // a later record of the same message wins
+		s.deliveries[messageKey{turn.Business, d.MessageID}] = d
+	}
 	for _, e := range effects {
 		s.outbox = append(s.outbox, e)
 		s.effectIDs[e.id] = struct{}{}
@@ -218,6 +234,16 @@ func (s *Store) FlowSource(ctx context.Context, name, version string) ([]byte, e
 		return nil, fmt.Errorf("load flow source %s@%s: %w", name, version, bot.ErrNotFound)
 	}
 	return append([]byte{}, src...), nil
+}
+
+// MessageStatus implements bot.Store.
+func (s *Store) MessageStatus(ctx context.Context, business bot.BusinessID, messageID string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("message status of %s for %s: %w", messageID, business, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.deliveries[messageKey{business, messageID}].Status, nil
 }
 
 // PendingEffects returns up to limit effects not yet marked published,

@@ -10,7 +10,9 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,7 +190,7 @@ func (s *Store) Close() error {
 
 type queries struct {
 	loadConversation, loadConsent, loadTemplates, processed, markProcessed, upsertConversation,
-	pending, prune, saveFlow, flowSource, consentEvents string
+	pending, prune, saveFlow, flowSource, consentEvents, messageStatus string
 }
 
 const eventColumns = "id, business, customer, channel, topic, category, status, source, trigger, " +
@@ -201,7 +203,8 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 	}
 	r := s.rebind
 	s.q = queries{
-		loadConversation: r(`SELECT flow, flow_version, state, last_prompt, last_inbound_at, stop
+		loadConversation: r(`SELECT flow, flow_version, state, last_prompt, last_inbound_at, stop,
+				window_closed_at, held_since
 			FROM conversations WHERE business = ? AND customer = ?`),
 		// The latest event of each topic, by commit order.
 		loadConsent: r(`SELECT e.topic, e.status FROM consent_events e
@@ -213,17 +216,20 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 		processed:     r(`SELECT COUNT(*) FROM processed_inputs WHERE business = ? AND dedup_id = ?`),
 		markProcessed: r(`INSERT INTO processed_inputs (business, dedup_id, processed_at) VALUES (?, ?, ?) ON CONFLICT (business, dedup_id) DO NOTHING`),
 		upsertConversation: r(`INSERT INTO conversations
-			(business, customer, flow, flow_version, state, last_prompt, last_inbound_at, stop, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(business, customer, flow, flow_version, state, last_prompt, last_inbound_at, stop,
+				window_closed_at, held_since, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (business, customer) DO UPDATE SET
 				flow = excluded.flow, flow_version = excluded.flow_version, state = excluded.state,
 				last_prompt = excluded.last_prompt, last_inbound_at = excluded.last_inbound_at,
-				stop = excluded.stop, updated_at = excluded.updated_at`),
+				stop = excluded.stop, window_closed_at = excluded.window_closed_at,
+				held_since = excluded.held_since, updated_at = excluded.updated_at`),
 		pending:       r(`SELECT effect FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`),
 		prune:         r(`DELETE FROM processed_inputs WHERE processed_at < ?`),
 		saveFlow:      r(`INSERT INTO flow_sources (name, version, source) VALUES (?, ?, ?) ON CONFLICT (name, version) DO NOTHING`),
 		flowSource:    r(`SELECT source FROM flow_sources WHERE name = ? AND version = ?`),
 		consentEvents: r(`SELECT ` + eventColumns + ` FROM consent_events WHERE business = ? AND customer = ? ORDER BY seq`),
+		messageStatus: r(`SELECT status FROM message_status WHERE business = ? AND message_id = ?`),
 	}
 	return s
 }
@@ -272,12 +278,14 @@ func (d *dbTime) Scan(v any) error {
 // ---- bot.Store ----
 
 type conversationRow struct {
-	Flow          string `db:"flow"`
-	FlowVersion   string `db:"flow_version"`
-	State         string `db:"state"`
-	LastPrompt    string `db:"last_prompt"`
-	LastInboundAt dbTime `db:"last_inbound_at"`
-	Stop          []byte `db:"stop"`
+	Flow           string `db:"flow"`
+	FlowVersion    string `db:"flow_version"`
+	State          string `db:"state"`
+	LastPrompt     string `db:"last_prompt"`
+	LastInboundAt  dbTime `db:"last_inbound_at"`
+	Stop           []byte `db:"stop"`
+	WindowClosedAt dbTime `db:"window_closed_at"`
+	HeldSince      dbTime `db:"held_since"`
 }
 
 type consentRow struct {
@@ -306,6 +314,7 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 		sess.Conversation = bot.Conversation{
 			FlowName: conv.Flow, FlowVersion: conv.FlowVersion, State: flows.StateName(conv.State),
 			LastPrompt: conv.LastPrompt, LastInboundAt: conv.LastInboundAt.t,
+			WindowClosedAt: conv.WindowClosedAt.t, HeldSince: conv.HeldSince.t,
 		}
 		if conv.Stop != nil {
 			var stop bot.StopRecord
@@ -388,6 +397,7 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 		}
 		effects[i] = []any{e.ID, string(data), atArg}
 	}
+	deliveries := deliveryRows(turn.Business, turn.Deliveries, s.timeArg)
 
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -413,16 +423,22 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	}
 	c := turn.Conversation
 	if _, err := tx.ExecContext(ctx, s.q.upsertConversation, turn.Business, turn.Customer, c.FlowName, c.FlowVersion,
-		c.State, c.LastPrompt, s.nullTimeArg(c.LastInboundAt), stop, atArg); err != nil {
+		c.State, c.LastPrompt, s.nullTimeArg(c.LastInboundAt), stop,
+		s.nullTimeArg(c.WindowClosedAt), s.nullTimeArg(c.HeldSince), atArg); err != nil {
 		return fail("save conversation", err)
 	}
-	if err := s.insertRows(ctx, tx, "INSERT INTO consent_events ("+eventColumns+")", 15, events); err != nil {
+	if err := s.insertRows(ctx, tx, "INSERT INTO consent_events ("+eventColumns+")", "", 15, events); err != nil {
 		return fail("append consent events", err)
 	}
-	if err := s.insertRows(ctx, tx, "INSERT INTO sent_templates (business, customer, topic, at)", 4, templates); err != nil {
+	if err := s.insertRows(ctx, tx, "INSERT INTO sent_templates (business, customer, topic, at)", "", 4, templates); err != nil {
 		return fail("record templates", err)
 	}
-	if err := s.insertRows(ctx, tx, "INSERT INTO outbox (id, effect, created_at)", 3, effects); err != nil {
+	if err := s.insertRows(ctx, tx, "INSERT INTO message_status (business, message_id, status, at)",
+		" ON CONFLICT (business, message_id) DO UPDATE SET status = excluded.status, at = excluded.at",
+		4, deliveries); err != nil {
+		return fail("record message statuses", err)
+	}
+	if err := s.insertRows(ctx, tx, "INSERT INTO outbox (id, effect, created_at)", "", 3, effects); err != nil {
 		return fail("queue effects", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -431,8 +447,29 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	return nil
 }
 
-// insertRows inserts rows with multi-row INSERTs of at most 100 rows.
-func (s *Store) insertRows(ctx context.Context, tx *sqlx.Tx, head string, cols int, rows [][]any) error {
+// deliveryRows are the message_status rows of a Turn's Deliveries: the last
+// record of each message id (a multi-row upsert may not touch a row twice),
+// ordered by message id so that concurrent Commits lock rows in one order.
+func deliveryRows(business bot.BusinessID, deliveries []bot.DeliveryRecord, timeArg func(time.Time) any) [][]any {
+	if len(deliveries) == 0 {
+		return nil
+	}
+	last := make(map[string]bot.DeliveryRecord, len(deliveries))
+	for _, d := range deliveries {
+		last[d.MessageID] = d
+	}
+	ids := slices.Sorted(maps.Keys(last))
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		d := last[id]
+		rows[i] = []any{business, d.MessageID, d.Status, timeArg(d.At)}
+	}
+	return rows
+}
+
+// insertRows inserts rows with multi-row INSERTs of at most 100 rows, each
+// statement ending with tail (e.g. an ON CONFLICT clause).
+func (s *Store) insertRows(ctx context.Context, tx *sqlx.Tx, head, tail string, cols int, rows [][]any) error {
 	const batch = 100
 	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
 	for len(rows) > 0 {
@@ -448,6 +485,7 @@ func (s *Store) insertRows(ctx context.Context, tx *sqlx.Tx, head string, cols i
 			b.WriteString(one)
 			args = append(args, row...)
 		}
+		b.WriteString(tail)
 		if _, err := tx.ExecContext(ctx, s.rebind(b.String()), args...); err != nil {
 			return err
 		}
@@ -481,6 +519,18 @@ func (s *Store) FlowSource(ctx context.Context, name, version string) ([]byte, e
 		src = []byte{}
 	}
 	return src, nil
+}
+
+// MessageStatus implements bot.Store.
+func (s *Store) MessageStatus(ctx context.Context, business bot.BusinessID, messageID string) (string, error) {
+	var status string
+	switch err := s.db.GetContext(ctx, &status, s.q.messageStatus, business, messageID); {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("message status of %s for %s: %w", messageID, business, err)
+	}
+	return status, nil
 }
 
 // ---- outbox, ledger, housekeeping ----

@@ -2,12 +2,18 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/store/storetest"
@@ -95,6 +101,72 @@ func TestMigrationsIdempotentPostgres(t *testing.T) {
 	s := open(t, dsn)
 	if _, err := s.FlowSource(t.Context(), "x", "y"); err == nil {
 		t.Errorf("FlowSource on an empty store succeeded")
+	}
+}
+
+// A database at migration 00001, holding a conversation, upgrades in place:
+// the new conversation columns read as zero and message_status starts empty.
+func TestUpgradeFromV1(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, driver, dir string
+		dialect           goose.Dialect
+		dsn               func(t *testing.T) (open, raw string)
+	}{
+		{"sqlite", "sqlite", "migrations/sqlite", goose.DialectSQLite3, func(t *testing.T) (string, string) {
+			path := filepath.Join(t.TempDir(), "v1.db")
+			return path, path
+		}},
+		{"postgres", "postgres", "migrations/postgres", goose.DialectPostgres, func(t *testing.T) (string, string) {
+			dsn := storetest.PostgresDSN(t)
+			return dsn, dsn
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			dsn, raw := tc.dsn(t)
+			db, err := sql.Open(tc.driver, raw)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			defer db.Close()
+			v1, err := fs.ReadFile(migrations, tc.dir+"/00001_init.sql")
+			if err != nil {
+				t.Fatalf("read 00001: %v", err)
+			}
+			p, err := goose.NewProvider(tc.dialect, db, fstest.MapFS{"00001_init.sql": {Data: v1}},
+				goose.WithDisableGlobalRegistry(true))
+			if err != nil {
+				t.Fatalf("goose: %v", err)
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("migrate to 00001: %v", err)
+			}
+			at := any(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			if tc.driver == "sqlite" {
+				at = at.(time.Time).UnixMicro()
+			}
+			ins := `INSERT INTO conversations (business, customer, flow, flow_version, state, last_prompt, last_inbound_at, stop, updated_at)
+				VALUES ('acme', '+14155550100', 'retail', 'v1', 'ask', 'Hi', $1, NULL, $2)`
+			if _, err := db.ExecContext(ctx, ins, at, at); err != nil {
+				t.Fatalf("insert v1 conversation: %v", err)
+			}
+
+			s := open(t, dsn)
+			sess, err := s.LoadSession(ctx, "acme", "+14155550100", time.Time{})
+			if err != nil {
+				t.Fatalf("LoadSession after upgrade: %v", err)
+			}
+			want := bot.Conversation{FlowName: "retail", FlowVersion: "v1", State: "ask", LastPrompt: "Hi",
+				LastInboundAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			if !reflect.DeepEqual(sess.Conversation, want) {
+				t.Errorf("conversation after upgrade:\n got  %#v\n want %#v", sess.Conversation, want)
+			}
+			if st, err := s.MessageStatus(ctx, "acme", "wamid.1"); err != nil || st != "" {
+				t.Errorf("MessageStatus after upgrade = %q, %v; want \"\", nil", st, err)
+			}
+		})
 	}
 }
 

@@ -61,6 +61,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ZeroSessionForUnknownCustomer", testZeroSession},
 		{"CommitLoadRoundTrip", testRoundTrip},
 		{"TimesUTCMicrosecond", testTimePrecision},
+		{"WindowClosedAndHeldSince", testWindowAndHold},
+		{"DeliveriesAndMessageStatus", testDeliveries},
+		{"DeliveriesWithDuplicateDedupID", testDeliveriesDuplicate},
 		{"ConsentDerivesFromLedger", testConsentFromLedger},
 		{"IsolationPerBusinessAndCustomer", testIsolation},
 		{"ConsentEventsExact", testConsentEventsExact},
@@ -155,6 +158,15 @@ func processed(t *testing.T, s Store, b bot.BusinessID, id string) bool {
 		t.Fatalf("Processed(%s, %q): %v", b, id, err)
 	}
 	return ok
+}
+
+func messageStatus(t *testing.T, s Store, b bot.BusinessID, id string) string {
+	t.Helper()
+	st, err := s.MessageStatus(t.Context(), b, id)
+	if err != nil {
+		t.Fatalf("MessageStatus(%s, %q): %v", b, id, err)
+	}
+	return st
 }
 
 func equal(t *testing.T, what string, got, want any) {
@@ -262,6 +274,176 @@ func testTimePrecision(t *testing.T, s Store) {
 	if len(got.RecentTemplates) == 0 || !got.RecentTemplates[0].At.Equal(Norm(nano)) {
 		t.Errorf("template at exactly since not returned: %v", got.RecentTemplates)
 	}
+}
+
+func testWindowAndHold(t *testing.T, s Store) {
+	since := t0.Add(-time.Hour)
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	closed := time.Date(2026, 1, 2, 8, 30, 5, 987654321, kolkata) // 03:00:05.987654 UTC, nanoseconds dropped
+	held := time.Now()                                            // monotonic reading, local zone
+	conv := conversation("ask", t0)
+	conv.WindowClosedAt = closed
+	conv.HeldSince = held
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.w1", Conversation: conv, At: t0})
+	if conv.WindowClosedAt != closed || conv.HeldSince != held {
+		t.Errorf("Commit changed the times of the Conversation it was given")
+	}
+	want := conversation("ask", t0)
+	want.WindowClosedAt = Norm(closed)
+	want.HeldSince = Norm(held)
+	got := load(t, s, acme, phone, since).Conversation
+	equal(t, "conversation with both set", got, want)
+	if got.WindowClosedAt.Location() != time.UTC || got.HeldSince.Location() != time.UTC {
+		t.Errorf("locations = %v, %v; want UTC", got.WindowClosedAt.Location(), got.HeldSince.Location())
+	}
+
+	// Each is kept on its own; the next commit replaces (here: clears) the other.
+	onlyClosed := conversation("ask", t0)
+	onlyClosed.WindowClosedAt = t0.Add(time.Microsecond)
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.w2", Conversation: onlyClosed, At: t0})
+	equal(t, "only WindowClosedAt set", load(t, s, acme, phone, since).Conversation, onlyClosed)
+	onlyHeld := conversation("ask", t0)
+	onlyHeld.HeldSince = t0.Add(2 * time.Microsecond)
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.w3", Conversation: onlyHeld, At: t0})
+	equal(t, "only HeldSince set", load(t, s, acme, phone, since).Conversation, onlyHeld)
+
+	// Cleared: zero stays zero.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.w4", Conversation: conversation("ask", t0), At: t0})
+	got = load(t, s, acme, phone, since).Conversation
+	equal(t, "both cleared", got, conversation("ask", t0))
+	if !got.WindowClosedAt.IsZero() || !got.HeldSince.IsZero() {
+		t.Errorf("cleared times are not zero: %v, %v", got.WindowClosedAt, got.HeldSince)
+	}
+	// Never set: zero.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone2, DedupID: "wamid.w5", Conversation: conversation("ask", t0), At: t0})
+	equal(t, "never set", load(t, s, acme, phone2, since).Conversation, conversation("ask", t0))
+
+	// They are per customer and per business.
+	other := conversation("ask", t0)
+	other.HeldSince = t0
+	commit(t, s, bot.Turn{Business: globex, Customer: phone, DedupID: "wamid.w6", Conversation: other, At: t0})
+	equal(t, "globex customer", load(t, s, globex, phone, since).Conversation, other)
+	equal(t, "acme customer untouched", load(t, s, acme, phone, since).Conversation, conversation("ask", t0))
+}
+
+func testDeliveries(t *testing.T, s Store) {
+	delivery := func(id, status string, at time.Time) bot.DeliveryRecord {
+		return bot.DeliveryRecord{MessageID: id, Status: status, At: at}
+	}
+	expect := func(what string, b bot.BusinessID, want map[string]string) {
+		t.Helper()
+		for id, st := range want {
+			if got := messageStatus(t, s, b, id); got != st {
+				t.Errorf("%s: MessageStatus(%s, %q) = %q, want %q", what, b, id, got, st)
+			}
+		}
+	}
+	expect("empty store", acme, map[string]string{"wamid.m1": "", "": ""})
+
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "status:1", At: t0,
+		Deliveries: []bot.DeliveryRecord{delivery("wamid.m1", "sent", t0), delivery("wamid.m2", "delivered", t0)}})
+	expect("first turn", acme, map[string]string{"wamid.m1": "sent", "wamid.m2": "delivered",
+		"wamid.M1": "", "wamid.m3": ""})
+
+	// A later commit replaces a message's record and leaves the others.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "status:2", At: t0.Add(time.Second),
+		Deliveries: []bot.DeliveryRecord{delivery("wamid.m1", "delivered", t0.Add(time.Second))}})
+	expect("later record", acme, map[string]string{"wamid.m1": "delivered", "wamid.m2": "delivered"})
+
+	// The latest commit wins, whatever its At (ordering statuses is the caller's job).
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "status:3", At: t0.Add(2 * time.Second),
+		Deliveries: []bot.DeliveryRecord{delivery("wamid.m2", "failed", t0.Add(-time.Hour))}})
+	expect("later commit with older At", acme, map[string]string{"wamid.m1": "delivered", "wamid.m2": "failed"})
+
+	// Within one turn the later record of a message wins.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "status:4", At: t0.Add(3 * time.Second),
+		Deliveries: []bot.DeliveryRecord{delivery("wamid.m3", "sent", t0), delivery("wamid.m1", "read", t0),
+			delivery("wamid.m3", "read", t0.Add(time.Second)), delivery("wamid.m3", "delivered", t0)}})
+	expect("repeated within a turn", acme, map[string]string{"wamid.m1": "read", "wamid.m3": "delivered"})
+
+	// Keyed by business and message id, not customer; a turn without
+	// DedupID records too.
+	commit(t, s, bot.Turn{Business: acme, Customer: userID, At: t0.Add(4 * time.Second),
+		Deliveries: []bot.DeliveryRecord{delivery("wamid.m2", "read", t0)}})
+	expect("another customer's turn, no DedupID", acme, map[string]string{"wamid.m2": "read"})
+
+	// Per business: the same message id at globex is another message.
+	commit(t, s, bot.Turn{Business: globex, Customer: phone, DedupID: "status:1", At: t0,
+		Deliveries: []bot.DeliveryRecord{delivery("wamid.m1", "failed", t0), delivery("wamid.g1", "sent", t0)}})
+	expect("globex", globex, map[string]string{"wamid.m1": "failed", "wamid.g1": "sent", "wamid.m2": ""})
+	expect("acme after globex", acme, map[string]string{"wamid.m1": "read", "wamid.m2": "read",
+		"wamid.m3": "delivered", "wamid.g1": ""})
+	expect("unknown business", "initech", map[string]string{"wamid.m1": ""})
+
+	// Many records in one turn.
+	var many []bot.DeliveryRecord
+	for i := range 250 {
+		many = append(many, delivery(fmt.Sprintf("bulk.%d", i%230), fmt.Sprintf("st%d", i), t0))
+	}
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "status:bulk", At: t0, Deliveries: many})
+	expect("bulk", acme, map[string]string{"bulk.0": "st230", "bulk.19": "st249", "bulk.20": "st20",
+		"bulk.229": "st229", "bulk.230": "", "wamid.m1": "read"})
+
+	// A failing Commit records none of its Deliveries.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "status:5", At: t0,
+		Consent: []bot.ConsentEvent{event("ev-d1", acme, phone, "order_updates", bot.OptedIn, t0)}})
+	bad := bot.Turn{Business: acme, Customer: phone, DedupID: "status:6", At: t0,
+		Consent:    []bot.ConsentEvent{event("ev-d1", acme, phone, "order_updates", bot.OptedOut, t0)}, // clashes
+		Deliveries: []bot.DeliveryRecord{delivery("wamid.m1", "failed", t0), delivery("wamid.m9", "sent", t0)}}
+	if err := s.Commit(t.Context(), bad); err == nil {
+		t.Fatalf("Commit with a consent event id already in the ledger succeeded")
+	}
+	expect("after a failed Commit", acme, map[string]string{"wamid.m1": "read", "wamid.m9": ""})
+
+	// A canceled Commit records none either.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	bad.Consent, bad.DedupID = nil, "status:7"
+	if err := s.Commit(ctx, bad); err == nil {
+		t.Fatalf("Commit with a canceled context succeeded")
+	}
+	expect("after a canceled Commit", acme, map[string]string{"wamid.m1": "read", "wamid.m9": ""})
+	if _, err := s.MessageStatus(ctx, acme, "wamid.m1"); err == nil {
+		t.Errorf("MessageStatus with a canceled context succeeded")
+	}
+}
+
+func testDeliveriesDuplicate(t *testing.T, s Store) {
+	since := t0.Add(-time.Hour)
+	first := bot.Turn{Business: acme, Customer: phone, DedupID: "status:dup", At: t0,
+		Conversation: conversation("ask", t0),
+		Deliveries:   []bot.DeliveryRecord{{MessageID: "wamid.d1", Status: "sent", At: t0}},
+	}
+	commit(t, s, first)
+	wantSession := load(t, s, acme, phone, since)
+
+	later := t0.Add(time.Minute)
+	closed := conversation("ask", later)
+	closed.WindowClosedAt, closed.HeldSince = later, later
+	second := bot.Turn{Business: acme, Customer: phone, DedupID: "status:dup", At: later,
+		Conversation: closed,
+		Consent:      []bot.ConsentEvent{event("dup:0", acme, phone, "order_updates", bot.OptedOut, later)},
+		Deliveries: []bot.DeliveryRecord{{MessageID: "wamid.d1", Status: "read", At: later},
+			{MessageID: "wamid.d2", Status: "delivered", At: later}},
+		Effects: []bot.Effect{messageEffect("dup:1", acme, phone)},
+	}
+	if err := s.Commit(t.Context(), second); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("second Commit with the same DedupID: err = %v, want ErrDuplicate", err)
+	}
+	// Another customer's turn with the same input id is the same input.
+	second.Customer = userID
+	second.Consent, second.Effects = nil, nil
+	if err := s.Commit(t.Context(), second); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("Commit with the same DedupID for another customer: err = %v, want ErrDuplicate", err)
+	}
+	for id, want := range map[string]string{"wamid.d1": "sent", "wamid.d2": ""} {
+		if got := messageStatus(t, s, acme, id); got != want {
+			t.Errorf("after duplicate: MessageStatus(%q) = %q, want %q", id, got, want)
+		}
+	}
+	equal(t, "session after duplicate", load(t, s, acme, phone, since), wantSession)
+	equal(t, "other customer after duplicate", load(t, s, acme, userID, since), bot.Session{Business: acme, Customer: userID})
+	equal(t, "outbox after duplicate", pending(t, s, 10), []bot.Effect(nil))
 }
 
 func testConsentFromLedger(t *testing.T, s Store) {
