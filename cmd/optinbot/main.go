@@ -27,16 +27,25 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd(), newLintCmd())
 	return root
 }
+
+// errLintFailed and its kin carry only an exit status: the command already
+// printed why.
+var errLintFailed = errors.New("lint found problems")
+
+// quiet reports whether an error's message was already printed.
+func quiet(err error) bool { return errors.Is(err, errLintFailed) }
 
 func main() {
 	err := newRootCmd().Execute()
 	if err == nil {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "optinbot:", err)
+	if !quiet(err) {
+		fmt.Fprintln(os.Stderr, "optinbot:", err)
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		os.Exit(ee.code)

@@ -41,3 +41,32 @@ func TestSimulateExitsTwoOnABrokenFlow(t *testing.T) {
 		}
 	}
 }
+
+func TestLintCommand(t *testing.T) {
+	out, _, err := runCLI(t, "", "lint", filepath.Join("..", "..", "flows", "examples", "retail.yaml"))
+	if err != nil || out != "" {
+		t.Errorf("the shipped flow does not lint clean: %v\n%s", err, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	writeFile(t, bad, `business: Acme
+topics:
+  news: {category: marketing, description: our weekly news}
+states:
+  ask:
+    prompt: Want news?
+    on:
+      - keywords: ["yes"]
+        opt_in: news
+        goto: done
+  done:
+    prompt: Done.
+`)
+	out, _, err = runCLI(t, "", "lint", bad)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("err = %v, want exit 1", err)
+	}
+	if !strings.Contains(out, "bad.yaml:6:13: OB") || !strings.Contains(out, "WhatsApp") {
+		t.Errorf("findings:\n%s", out)
+	}
+}
