@@ -570,3 +570,17 @@ func TestInboundTextIsCleaned(t *testing.T) {
 		t.Errorf("consent %+v, want the cleaned text as evidence", got)
 	}
 }
+
+// Channels without quick replies number the buttons; a digit taps one.
+func TestDigitPicksAButton(t *testing.T) {
+	f, src := loadExample(t, examples.Retail)
+	h := newHarness(t, f, src, bot.Caps{})
+	h.say(alice, "hi")
+	got := consentOf(h.say(alice, "1"))
+	if len(got) != 1 || got[0].Trigger != "button optin_yes (by number)" || got[0].InboundText != "1" {
+		t.Fatalf("consent %+v, want the first button's opt-in", got)
+	}
+	if r := replies(h.say(alice, "7")); len(r) != 1 || !strings.Contains(r[0], "You'll get order updates") {
+		t.Errorf("a digit beyond the buttons (none here) should go to else: %q", r)
+	}
+}

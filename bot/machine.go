@@ -87,7 +87,7 @@ func (m *Machine) fire(src flows.StateName, mv *move) (flows.StateName, error) {
 
 // match returns the first transition of the state that the input triggers
 // and what matched: a tapped button by id, then the text against keyword
-// lists, then "anything else". A button the state no longer has (an old
+// lists, then a digit naming a button, then "anything else". A button the state no longer has (an old
 // message's) is matched by its title like typed text.
 func (cs *compiledState) match(buttonID, buttonTitle, normalized string) (mv *move, trigger string) {
 	if buttonID != "" {
@@ -102,6 +102,16 @@ func (cs *compiledState) match(buttonID, buttonTitle, normalized string) (mv *mo
 		if kw := cs.moves[i].keywords; kw != nil {
 			if phrase, ok := kw.Match(normalized); ok {
 				return &cs.moves[i], "keyword " + phrase
+			}
+		}
+	}
+	// A digit picks the prompt's nth button: channels that cannot show
+	// quick replies list them as "1) Yes", and customers answer "1".
+	if buttonID == "" && len(normalized) == 1 && normalized[0] >= '1' && int(normalized[0]-'0') <= len(cs.state.Prompt.Buttons) {
+		id := cs.state.Prompt.Buttons[normalized[0]-'1'].ID
+		for i := range cs.moves {
+			if cs.moves[i].t.Button == id {
+				return &cs.moves[i], "button " + id + " (by number)"
 			}
 		}
 	}
