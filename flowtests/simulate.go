@@ -152,18 +152,20 @@ type Output struct {
 // Simulator runs one flow on an in-memory store with a clock it moves
 // itself: the engine without NATS, for scripts and tests.
 type Simulator struct {
-	now time.Time
-	svc *bot.Service
+	now      time.Time
+	svc      *bot.Service
+	store    *memstore.Store // what svc commits to; flowtests read sessions from it
+	business bot.BusinessID
 }
 
 // NewSimulator builds a Simulator for a loaded flow; src is its file bytes.
 func NewSimulator(ctx context.Context, flow *flows.Flow, src []byte, log zerolog.Logger) (*Simulator, error) {
-	sim := &Simulator{now: SimulationStart}
+	sim := &Simulator{now: SimulationStart, store: memstore.New(), business: BusinessSlug(flow)}
 	svc, err := bot.NewService(ctx, bot.ServiceConfig{
-		Store:  memstore.New(),
+		Store:  sim.store,
 		Clock:  func() time.Time { return sim.now },
 		Logger: log,
-	}, []bot.BusinessConfig{{ID: BusinessSlug(flow), Flow: flow, Source: src}})
+	}, []bot.BusinessConfig{{ID: sim.business, Flow: flow, Source: src}})
 	if err != nil {
 		return nil, err
 	}

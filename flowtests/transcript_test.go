@@ -14,7 +14,7 @@ import (
 	"github.com/optinbot/optinbot/flows"
 )
 
-var update = flag.Bool("update", false, "rewrite golden transcripts")
+var update = flag.Bool("update", false, "rewrite golden files: transcripts, flowtest problems and the failure report")
 
 // TestTranscripts runs every testdata/FLOW/*.in.jsonl through the simulator
 // on flows/examples/FLOW.yaml and compares the output with the .out.jsonl
