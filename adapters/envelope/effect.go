@@ -3,13 +3,14 @@ package envelope
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	"github.com/optinbot/optinbot/bot"
 )
 
 // Published is one envelope to publish for an outbox effect.
 type Published struct {
-	Kind SubjectKind // SubjectOutbound, SubjectConsent or SubjectDecision
+	Kind SubjectKind // SubjectOutbound, SubjectConsent, SubjectDecision, SubjectDelivery or SubjectNotice
 	Key  string      // the subject's key before Token: the sender (outbound) or the business
 	// MsgID is the Nats-Msg-Id: the effect's id, or the effect's id plus
 	// "/decision" for the decision that goes with an allowed send request.
@@ -33,6 +34,12 @@ const DecisionSuffix = "/decision"
 //	               send request (RequestID set)
 //	EffectConsent  a ConsentChange on consent.<business>
 //	EffectRefused  a refused SendDecision on decision.<business>
+//	EffectDelivery a DeliveryStatus on delivery.<business> (business set,
+//	               id the provider message id)
+//	EffectNotice   a CustomerNotice on notice.<business>
+//
+// Every envelope's Nats-Msg-Id is the effect id (plus DecisionSuffix for
+// the decision of an allowed send request).
 //
 // An effect of unknown kind or without its payload is an error (a bug in
 // the engine, or an effect from a newer one): the caller should leave it in
@@ -49,7 +56,7 @@ func FromEffect(e bot.Effect) ([]Published, error) {
 			ID: e.ID, Business: e.Business, Sender: e.Sender, To: e.Customer,
 			InReplyTo: e.InReplyTo, RequestID: e.RequestID,
 			Kind: m.Kind, Text: m.Text, Template: m.Template, Language: m.Language,
-			Topic: m.Topic, Category: m.Category,
+			Topic: m.Topic, Category: m.Category, Params: maps.Clone(m.Params),
 		}
 		for _, b := range m.Buttons {
 			out.Buttons = append(out.Buttons, Button{ID: b.ID, Title: b.Title})
@@ -91,6 +98,40 @@ func FromEffect(e bot.Effect) ([]Published, error) {
 			Kind: r.Kind, Template: r.Template, Topic: r.Topic, Allowed: false, Reason: r.Reason, InReplyTo: e.InReplyTo,
 		}
 		p, err := published(e, SubjectDecision, string(e.Business), e.ID, TypeDecision, d)
+		if err != nil {
+			return nil, err
+		}
+		return []Published{p}, nil
+	case bot.EffectDelivery:
+		if e.Delivery == nil {
+			return nil, fmt.Errorf("effect %q: kind %q without a delivery", e.ID, e.Kind)
+		}
+		d := e.Delivery
+		s := DeliveryStatus{
+			ID: d.MessageID, Sender: e.Sender, To: e.Customer, Status: d.Status, Timestamp: d.At,
+			ErrorCode: d.ErrorCode, ErrorTitle: d.ErrorTitle, Signal: d.Signal, OutboundID: d.OutboundID,
+			Business: e.Business,
+		}
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
+		}
+		p, err := published(e, SubjectDelivery, string(e.Business), e.ID, TypeStatus, s)
+		if err != nil {
+			return nil, err
+		}
+		return []Published{p}, nil
+	case bot.EffectNotice:
+		if e.Notice == nil {
+			return nil, fmt.Errorf("effect %q: kind %q without a notice", e.ID, e.Kind)
+		}
+		n := CustomerNotice{
+			ID: e.ID, Business: e.Business, Customer: e.Customer, Sender: e.Sender,
+			Kind: e.Notice.Kind, At: e.Notice.At, Detail: e.Notice.Detail,
+		}
+		if err := n.Validate(); err != nil {
+			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
+		}
+		p, err := published(e, SubjectNotice, string(e.Business), e.ID, TypeNotice, n)
 		if err != nil {
 			return nil, err
 		}

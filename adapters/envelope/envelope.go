@@ -24,6 +24,7 @@ const (
 	TypeStatus   = "delivery_status"
 	TypeConsent  = "consent_change"
 	TypeDecision = "send_decision"
+	TypeNotice   = "customer_notice"
 	// Adapter-side envelopes.
 	TypeSignal     = "consent_signal"
 	TypeEvent      = "provider_event"
@@ -32,7 +33,7 @@ const (
 
 // Types lists every envelope type, in documentation order.
 var Types = []string{TypeInbound, TypeSend, TypeStatus, TypeOutbound, TypeConsent, TypeDecision,
-	TypeSignal, TypeEvent, TypeDeadLetter}
+	TypeNotice, TypeSignal, TypeEvent, TypeDeadLetter}
 
 // header is what every envelope starts with. Embedded in the MarshalJSON
 // wrappers so "v" and "type" come first.
@@ -49,8 +50,9 @@ type Button struct {
 }
 
 // Decode reads any envelope and returns it by value: an InboundMessage,
-// SendRequest, DeliveryStatus, OutboundMessage, ConsentChange or
-// SendDecision. The error is an *Error.
+// SendRequest, DeliveryStatus, OutboundMessage, ConsentChange,
+// SendDecision, CustomerNotice, ConsentSignal, ProviderEvent or DeadLetter.
+// The error is an *Error.
 func Decode(data []byte) (any, error) {
 	typ, err := decodeHeader(data)
 	if err != nil {
@@ -69,6 +71,8 @@ func Decode(data []byte) (any, error) {
 		return decodeConsent(data)
 	case TypeDecision:
 		return decodeDecision(data)
+	case TypeNotice:
+		return decodeNotice(data)
 	case TypeSignal:
 		return decodeSignal(data)
 	case TypeEvent:
@@ -261,6 +265,15 @@ func (c *checker) present(field string, t time.Time) {
 
 func (c *checker) button(field string, b Button) {
 	c.required(field+".id", b.ID)
+}
+
+// params checks template variables: every name is non-empty.
+func (c *checker) params(field string, p map[string]string) {
+	for k := range p {
+		if k == "" {
+			c.fail(field, ErrValue, "a template variable has an empty name")
+		}
+	}
 }
 
 func (c *checker) result() error {

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/optinbot/optinbot/bot"
 )
@@ -66,8 +67,13 @@ func describeDecode(data []byte) string {
 		r, err := m.ToBot()
 		fmt.Fprintf(&b, "--- ToBot (err %v) ---\n%s\n", err, indent(r))
 	case DeliveryStatus:
+		u, err := m.ToBot()
+		fmt.Fprintf(&b, "--- ToBot (err %v) ---\n%s\n", err, indent(u))
 		o, ok := m.ProviderOptOut()
 		fmt.Fprintf(&b, "--- ProviderOptOut (%v) ---\n%s\n", ok, indent(o))
+	case ConsentSignal:
+		p, err := m.ToBot()
+		fmt.Fprintf(&b, "--- ToBot (err %v) ---\n%s\n", err, indent(p))
 	case ConsentChange:
 		fmt.Fprintf(&b, "--- ToBot ---\n%s\n", indent(m.ToBot()))
 	}
@@ -137,6 +143,14 @@ func TestDecodeErrors(t *testing.T) {
 		{"err_consent_bad_at", ErrTimestamp, "at"},
 		{"err_decision_refused_no_reason", ErrMissing, "reason"},
 		{"err_decision_allowed_with_reason", ErrValue, "reason"},
+		{"err_notice_missing_kind", ErrMissing, "kind"},
+		{"err_notice_bad_at", ErrTimestamp, "at"},
+		{"err_signal_bad_signal", ErrValue, "signal"},
+		{"err_status_bad_signal", ErrValue, "signal"},
+		{"err_send_params_not_strings", ErrValue, "params"},
+		{"err_outbound_params_empty_name", ErrValue, "params"},
+		{"err_event_bad_event", ErrValue, "event"},
+		{"err_deadletter_missing_reason", ErrMissing, "reason"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -199,16 +213,24 @@ func TestTypedDecoders(t *testing.T) {
 		return b
 	}
 	decoders := map[string]func([]byte) (any, error){
-		TypeInbound:  func(b []byte) (any, error) { return DecodeInbound(b) },
-		TypeSend:     func(b []byte) (any, error) { return DecodeSendRequest(b) },
-		TypeStatus:   func(b []byte) (any, error) { return DecodeStatus(b) },
-		TypeOutbound: func(b []byte) (any, error) { return DecodeOutbound(b) },
-		TypeConsent:  func(b []byte) (any, error) { return DecodeConsent(b) },
-		TypeDecision: func(b []byte) (any, error) { return DecodeDecision(b) },
+		TypeInbound:    func(b []byte) (any, error) { return DecodeInbound(b) },
+		TypeSend:       func(b []byte) (any, error) { return DecodeSendRequest(b) },
+		TypeStatus:     func(b []byte) (any, error) { return DecodeStatus(b) },
+		TypeOutbound:   func(b []byte) (any, error) { return DecodeOutbound(b) },
+		TypeConsent:    func(b []byte) (any, error) { return DecodeConsent(b) },
+		TypeDecision:   func(b []byte) (any, error) { return DecodeDecision(b) },
+		TypeNotice:     func(b []byte) (any, error) { return DecodeNotice(b) },
+		TypeSignal:     func(b []byte) (any, error) { return DecodeSignal(b) },
+		TypeEvent:      func(b []byte) (any, error) { return DecodeEvent(b) },
+		TypeDeadLetter: func(b []byte) (any, error) { return DecodeDeadLetter(b) },
 	}
 	samples := map[string]string{
 		TypeInbound: "inbound_text", TypeSend: "send_template", TypeStatus: "status_opted_out",
 		TypeOutbound: "outbound_text", TypeConsent: "consent", TypeDecision: "decision_refused",
+		TypeNotice: "notice_held", TypeSignal: "signal_stop", TypeEvent: "event_quality", TypeDeadLetter: "deadletter",
+	}
+	if len(decoders) != len(Types) || len(samples) != len(Types) {
+		t.Fatalf("%d decoders and %d samples for %d types", len(decoders), len(samples), len(Types))
 	}
 	for typ, decode := range decoders {
 		for sampleType, sample := range samples {
@@ -365,15 +387,130 @@ func TestFromEffectGolden(t *testing.T) {
 }
 
 func TestFromEffectErrors(t *testing.T) {
+	at := time.Date(2026, 1, 1, 9, 31, 0, 0, time.UTC)
 	for _, e := range []bot.Effect{
 		{ID: "e1", Kind: bot.EffectMessage},
 		{ID: "e2", Kind: bot.EffectConsent},
 		{ID: "e3", Kind: bot.EffectRefused},
 		{ID: "e4", Kind: "teleport"},
 		{Kind: bot.EffectRefused, Refusal: &bot.Refusal{Kind: bot.KindText, Reason: bot.ReasonOptedOut}},
+		{ID: "e5", Kind: bot.EffectDelivery},
+		{ID: "e6", Kind: bot.EffectNotice},
+		// Payloads whose envelope would not decode: no sender, no time,
+		// an unknown status; a notice without kind.
+		{ID: "e7", Kind: bot.EffectDelivery, Business: "acme", Customer: "+14155550100",
+			Delivery: &bot.Delivery{MessageID: "w1", Status: bot.StatusRead, At: at}},
+		{ID: "e8", Kind: bot.EffectDelivery, Business: "acme", Customer: "+14155550100", Sender: "1065",
+			Delivery: &bot.Delivery{MessageID: "w1", Status: "bounced", At: at}},
+		{ID: "e9", Kind: bot.EffectNotice, Business: "acme", Customer: "+14155550100", Notice: &bot.Notice{At: at}},
+		{ID: "e10", Kind: bot.EffectNotice, Business: "acme", Customer: "+14155550100", Notice: &bot.Notice{Kind: bot.NoticeHeld}},
 	} {
 		if pubs, err := FromEffect(e); err == nil {
 			t.Errorf("FromEffect(%+v) = %v, want an error", e, pubs)
+		}
+	}
+}
+
+// TestSignalsMatchEngine: the signal and status values adapters write are
+// the engine's own.
+func TestSignalsMatchEngine(t *testing.T) {
+	want := []string{bot.SignalWindowClosed, bot.SignalUndeliverable, bot.SignalDeferred, bot.SignalStopMarketing, bot.SignalOptedOut}
+	if !reflect.DeepEqual(Signals, want) {
+		t.Errorf("envelope.Signals %v, bot signals %v", Signals, want)
+	}
+	for _, pair := range [][2]string{{StatusSent, bot.StatusSent}, {StatusDelivered, bot.StatusDelivered},
+		{StatusRead, bot.StatusRead}, {StatusFailed, bot.StatusFailed}} {
+		if pair[0] != pair[1] {
+			t.Errorf("status %q != bot's %q", pair[0], pair[1])
+		}
+	}
+}
+
+// TestStatusToBot: the engine's update carries every field, the signal
+// wins over customer_opted_out, and a legacy opt-out without signal
+// becomes opted_out.
+func TestStatusToBot(t *testing.T) {
+	at := time.Date(2026, 1, 1, 9, 31, 0, 0, time.UTC)
+	s := DeliveryStatus{ID: "wamid.1", Sender: "1065", To: "+14155550100", Status: StatusFailed, Timestamp: at,
+		ErrorCode: "131049", ErrorTitle: "limited", Signal: SignalDeferred, OutboundID: "acme/w/0", Provider: "meta", CustomerOptedOut: true}
+	u, err := s.ToBot()
+	want := bot.DeliveryUpdate{ID: "status:wamid.1:failed", MessageID: "wamid.1", OutboundID: "acme/w/0", Sender: "1065",
+		Customer: "+14155550100", Status: StatusFailed, At: at, ErrorCode: "131049", ErrorTitle: "limited", Signal: SignalDeferred}
+	if err != nil || !reflect.DeepEqual(u, want) {
+		t.Errorf("ToBot = %+v, %v\nwant %+v", u, err, want)
+	}
+	s.Signal = ""
+	if u, _ := s.ToBot(); u.Signal != SignalOptedOut {
+		t.Errorf("legacy opt-out: signal %q, want opted_out", u.Signal)
+	}
+	s.CustomerOptedOut = false
+	if u, _ := s.ToBot(); u.Signal != "" {
+		t.Errorf("plain failure: signal %q", u.Signal)
+	}
+	if _, err := (DeliveryStatus{ID: "x"}).ToBot(); !errors.Is(err, ErrMissing) {
+		t.Errorf("invalid status: %v", err)
+	}
+}
+
+func TestSignalToBot(t *testing.T) {
+	at := time.Date(2026, 1, 1, 9, 31, 0, 0, time.UTC)
+	s := ConsentSignal{ID: "up:1", Provider: "meta", Sender: "1065", Customer: "+14155550100", Signal: ConsentStopMarketing, Timestamp: at, Detail: "d"}
+	p, err := s.ToBot()
+	want := bot.MarketingPreference{ID: "signal:up:1", Sender: "1065", Customer: "+14155550100", Stop: true, At: at, Detail: "d"}
+	if err != nil || !reflect.DeepEqual(p, want) {
+		t.Errorf("ToBot = %+v, %v", p, err)
+	}
+	s.Signal = ConsentResumeMarketing
+	if p, _ := s.ToBot(); p.Stop {
+		t.Error("resume_marketing gave Stop")
+	}
+	if _, err := (ConsentSignal{ID: "x"}).ToBot(); !errors.Is(err, ErrMissing) {
+		t.Errorf("invalid signal: %v", err)
+	}
+}
+
+// TestParamsPassThrough: template variables go from the request to the
+// engine and from the engine's message to the outbound envelope, copied.
+func TestParamsPassThrough(t *testing.T) {
+	r := SendRequest{ID: "r", Business: "acme", To: "+14155550100", Kind: bot.KindTemplate, Template: "t",
+		Params: map[string]string{"1": "Ana"}}
+	br, err := r.ToBot()
+	if err != nil || !reflect.DeepEqual(br.Params, r.Params) {
+		t.Fatalf("ToBot params %v, %v", br.Params, err)
+	}
+	br.Params["1"] = "changed"
+	if r.Params["1"] != "Ana" {
+		t.Error("ToBot shares the params map")
+	}
+	msg := &bot.Message{Kind: bot.KindTemplate, Template: "t", Params: map[string]string{"name": "Ana"}}
+	pubs, err := FromEffect(bot.Effect{ID: "acme/send:r/0", Kind: bot.EffectMessage, Business: "acme", Customer: "+14155550100",
+		Sender: "1065", Message: msg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := DecodeOutbound(pubs[0].Data)
+	if err != nil || !reflect.DeepEqual(out.Params, msg.Params) {
+		t.Errorf("outbound params %v, %v", out.Params, err)
+	}
+}
+
+// TestSubjectKindsCovered: every envelope type has a subject kind in IN or
+// OUT, and no kind is in both.
+func TestSubjectKindsCovered(t *testing.T) {
+	seen := map[SubjectKind]string{}
+	for _, k := range InKinds {
+		seen[k] = "in"
+	}
+	for _, k := range OutKinds {
+		if seen[k] != "" {
+			t.Errorf("kind %s in both streams", k)
+		}
+		seen[k] = "out"
+	}
+	for _, k := range []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal, SubjectOutbound, SubjectConsent,
+		SubjectDecision, SubjectDelivery, SubjectNotice, SubjectEvent, SubjectDeadLetter} {
+		if seen[k] == "" {
+			t.Errorf("kind %s is in no stream", k)
 		}
 	}
 }

@@ -25,6 +25,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"v":1,"type":"inbound_message","button":null,"timestamp":null}`))
 	f.Add([]byte(`{"v":1e0,"type":"send_decision"}`))
+	f.Add([]byte(`{"v":1,"type":"customer_notice","at":null,"customer":"US.1"}`))
+	f.Add([]byte(`{"v":1,"type":"send_request","params":{"":""}}`))
+	f.Add([]byte(`{"v":1,"type":"dead_letter","received_at":"2026-01-01T00:00:00Z","item":"{}"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := Decode(data)
 		if err != nil {
@@ -58,7 +61,14 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("ToBot of a decoded send request: %v", err)
 			}
 		case DeliveryStatus:
+			if _, err := m.ToBot(); err != nil {
+				t.Fatalf("ToBot of a decoded status: %v", err)
+			}
 			m.ProviderOptOut()
+		case ConsentSignal:
+			if _, err := m.ToBot(); err != nil {
+				t.Fatalf("ToBot of a decoded signal: %v", err)
+			}
 		}
 	})
 }

@@ -22,7 +22,8 @@ import (
 //	 "topic":"order_updates","category":"utility"}
 //
 // Required: id, business, to, kind; template when kind is "template", text
-// when kind is "text". in_reply_to is set on a reply to an inbound message,
+// when kind is "text". params holds a template's variables ("1", "2"… or
+// their names), as the send request gave them. in_reply_to is set on a reply to an inbound message,
 // request_id on a message a send request asked for. sender is empty only
 // when neither the request nor the business named one.
 type OutboundMessage struct {
@@ -39,6 +40,8 @@ type OutboundMessage struct {
 	Language  string          `json:"language,omitempty"`
 	Topic     flows.Topic     `json:"topic,omitempty"`
 	Category  flows.Category  `json:"category,omitempty"`
+	// Params fills the template's variables: "1", "2"… or their names.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // MarshalJSON writes the envelope with "v" and "type".
@@ -89,5 +92,6 @@ func (m OutboundMessage) Validate() error {
 	for _, b := range m.Buttons {
 		c.button("buttons", b)
 	}
+	c.params("params", m.Params)
 	return c.result()
 }

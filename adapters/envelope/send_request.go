@@ -1,6 +1,8 @@
 package envelope
 
 import (
+	"maps"
+
 	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows"
 )
@@ -15,8 +17,9 @@ import (
 //	 "template":"order_shipped","topic":"order_updates","language":"en"}
 //
 // Required: id, business, to, kind ("template" or "text"); template when
-// kind is "template", text when kind is "text". sender, topic and language
-// are optional.
+// kind is "template", text when kind is "text". sender, topic, language and
+// params (the template's variables, {"1":"Ana"} or {"name":"Ana"}) are
+// optional.
 type SendRequest struct {
 	ID       string          `json:"id"` // the requester's id; repeats are ignored
 	Business bot.BusinessID  `json:"business"`
@@ -26,7 +29,10 @@ type SendRequest struct {
 	Template string          `json:"template,omitempty"` // a template the business's flow declares
 	Topic    flows.Topic     `json:"topic,omitempty"`    // must match the template's declared topic
 	Language string          `json:"language,omitempty"`
-	Text     string          `json:"text,omitempty"` // kind "text": allowed only inside the 24-hour window
+	// Params fills the template's variables: keys "1", "2"… for
+	// positional ones, or the variables' names.
+	Params map[string]string `json:"params,omitempty"`
+	Text   string            `json:"text,omitempty"` // kind "text": allowed only inside the 24-hour window
 }
 
 // MsgID is the Nats-Msg-Id to publish the request with: "send:" and its id,
@@ -79,6 +85,7 @@ func (r SendRequest) Validate() error {
 	c.required("business", string(r.Business))
 	c.customer("to", r.To)
 	c.messageKind(r.Kind, r.Template, r.Text)
+	c.params("params", r.Params)
 	return c.result()
 }
 
@@ -96,6 +103,7 @@ func (r SendRequest) ToBot() (bot.SendRequest, error) {
 		Template: r.Template,
 		Topic:    r.Topic,
 		Language: r.Language,
+		Params:   maps.Clone(r.Params),
 		Text:     r.Text,
 	}, nil
 }

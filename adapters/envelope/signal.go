@@ -94,3 +94,21 @@ func (s ConsentSignal) check(c *checker) {
 	c.oneOf("signal", s.Signal, ConsentStopMarketing, ConsentResumeMarketing)
 	c.present("timestamp", s.Timestamp)
 }
+
+// ToBot converts to the engine's MarketingPreference: Stop is true for
+// stop_marketing, false for resume_marketing. Its ID is MsgID(), so a
+// redelivered signal is recognised. Business is left empty: the caller
+// resolves it from Sender.
+func (s ConsentSignal) ToBot() (bot.MarketingPreference, error) {
+	if err := s.Validate(); err != nil {
+		return bot.MarketingPreference{}, err
+	}
+	return bot.MarketingPreference{
+		ID:       s.MsgID(),
+		Sender:   s.Sender,
+		Customer: s.Customer,
+		Stop:     s.Signal == ConsentStopMarketing,
+		At:       s.Timestamp,
+		Detail:   s.Detail,
+	}, nil
+}

@@ -26,11 +26,15 @@ const (
 //	 "customer_opted_out":true,"topics":["promotions"]}
 //
 // Required: id, sender, to, status (sent, delivered, read or failed),
-// timestamp. customer_opted_out is true when the provider says the customer
-// stopped messages from the business (blocked it, or opted out of marketing
-// in the app): the engine records a provider opt-out for topics, or for
-// every topic when topics is empty. error_code is a string whatever the
-// provider's type ("131050", "63016").
+// timestamp. error_code is a string whatever the provider's type ("131050",
+// "63016"). signal is what the error means for the customer, mapped by the
+// adapter (see the Signal* constants); the engine acts on it (ToBot). An
+// adapter that cannot map signals may set customer_opted_out instead, which
+// the engine reads as signal opted_out; topics is informational.
+//
+// The engine publishes the statuses that move a message forward, for the
+// business's systems, as the same envelope with business set on
+// <prefix>.v1.delivery.<business> (Nats-Msg-Id: the effect id).
 type DeliveryStatus struct {
 	ID               string         `json:"id"` // the provider id of the outbound message
 	Sender           string         `json:"sender"`
@@ -50,6 +54,10 @@ type DeliveryStatus struct {
 	// effect id), when the adapter knows it: always on the statuses a
 	// sender publishes itself.
 	OutboundID string `json:"outbound_id,omitempty"`
+	// Business is the business id. Empty on the statuses adapters publish
+	// (the engine resolves it from sender); set on the ones the engine
+	// publishes on <prefix>.v1.delivery.<business>.
+	Business bot.BusinessID `json:"business,omitempty"`
 }
 
 // The signals a delivery status may carry.
@@ -146,10 +154,45 @@ func (s DeliveryStatus) check(c *checker) {
 	}
 }
 
+// ToBot converts to the engine's DeliveryUpdate. Its ID is MsgID(), so a
+// redelivered status is recognised; MessageID is the provider's message
+// id. Business is s.Business, usually empty: the caller resolves it from
+// Sender.
+//
+// Signal is the status's signal. A status that sets customer_opted_out
+// without a signal (an adapter written before signals) becomes
+// SignalOptedOut, a provider opt-out of every topic: topics is not carried
+// over, and the engine errs on the side of not messaging.
+func (s DeliveryStatus) ToBot() (bot.DeliveryUpdate, error) {
+	if err := s.Validate(); err != nil {
+		return bot.DeliveryUpdate{}, err
+	}
+	signal := s.Signal
+	if signal == "" && s.CustomerOptedOut {
+		signal = SignalOptedOut
+	}
+	return bot.DeliveryUpdate{
+		ID:         s.MsgID(),
+		MessageID:  s.ID,
+		OutboundID: s.OutboundID,
+		Business:   s.Business,
+		Sender:     s.Sender,
+		Customer:   s.To,
+		Status:     s.Status,
+		At:         s.Timestamp,
+		ErrorCode:  s.ErrorCode,
+		ErrorTitle: s.ErrorTitle,
+		Signal:     signal,
+	}, nil
+}
+
 // ProviderOptOut returns the opt-out the status reports, and true, when
 // customer_opted_out is set. Business is left empty: the caller resolves it
 // from Sender. The opt-out's ID is the status's MsgID(), so a redelivered
 // status is recognised.
+//
+// The Consumer no longer uses it: every status goes to the engine as a
+// DeliveryUpdate (ToBot), which derives opt-outs from its signal.
 func (s DeliveryStatus) ProviderOptOut() (bot.ProviderOptOut, bool) {
 	if !s.CustomerOptedOut {
 		return bot.ProviderOptOut{}, false

@@ -22,6 +22,8 @@ const (
 	SubjectOutbound SubjectKind = "outbound" // OutboundMessage, keyed by sender
 	SubjectConsent  SubjectKind = "consent"  // ConsentChange, keyed by business
 	SubjectDecision SubjectKind = "decision" // SendDecision, keyed by business
+	SubjectDelivery SubjectKind = "delivery" // DeliveryStatus from the engine, keyed by business
+	SubjectNotice   SubjectKind = "notice"   // CustomerNotice, keyed by business
 	SubjectSignal   SubjectKind = "signal"   // ConsentSignal, keyed by sender
 	SubjectEvent    SubjectKind = "event"    // ProviderEvent, keyed by sender
 	// SubjectDeadLetter carries DeadLetter, keyed by provider.
@@ -31,7 +33,8 @@ const (
 // InKinds are the subjects the engine consumes; OutKinds those it publishes.
 var (
 	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal}
-	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision, SubjectEvent, SubjectDeadLetter}
+	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision, SubjectEvent, SubjectDeadLetter,
+		SubjectDelivery, SubjectNotice}
 )
 
 // Subjects builds the subjects under one prefix. The zero value uses
@@ -93,6 +96,21 @@ func (s Subjects) Consent(business string) string { return s.For(SubjectConsent,
 
 // Decision returns the subject of a business's send decisions.
 func (s Subjects) Decision(business string) string { return s.For(SubjectDecision, business) }
+
+// Signal returns the subject of consent signals for a sender.
+func (s Subjects) Signal(sender string) string { return s.For(SubjectSignal, sender) }
+
+// Event returns the subject of provider events for a sender.
+func (s Subjects) Event(sender string) string { return s.For(SubjectEvent, sender) }
+
+// DeadLetter returns the subject of a provider's dead letters.
+func (s Subjects) DeadLetter(provider string) string { return s.For(SubjectDeadLetter, provider) }
+
+// Delivery returns the subject of a business's delivery updates.
+func (s Subjects) Delivery(business string) string { return s.For(SubjectDelivery, business) }
+
+// Notice returns the subject of a business's customer notices.
+func (s Subjects) Notice(business string) string { return s.For(SubjectNotice, business) }
 
 // Parse splits a subject of this prefix into its kind and key (the decoded
 // last token). ok is false for any other subject.

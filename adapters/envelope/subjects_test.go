@@ -70,6 +70,11 @@ func TestSubjects(t *testing.T) {
 		{s.Consent("acme"), "test_ab12.v1.consent.acme"},
 		{s.Decision("acme"), "test_ab12.v1.decision.acme"},
 		{s.All(SubjectOutbound), "test_ab12.v1.outbound.>"},
+		{s.Signal("1065"), "test_ab12.v1.signal.1065"},
+		{s.Event("1065"), "test_ab12.v1.event.1065"},
+		{s.DeadLetter("meta"), "test_ab12.v1.deadletter.meta"},
+		{s.Delivery("acme"), "test_ab12.v1.delivery.acme"},
+		{s.Notice("acme"), "test_ab12.v1.notice.acme"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %s, want %s", tt.got, tt.want)

@@ -36,15 +36,20 @@ import (
 //     error is retried later with backoff.
 //   - Errors are logged: they must not hold message text or a full phone
 //     number (use bot.CustomerID.Redacted).
-//   - Inbound.Business and ProviderOptOut.Business are set only when the
-//     Consumer's SenderBusiness resolved the sender; otherwise they are
-//     empty and the Engine resolves them itself.
+//   - Inbound.Business, DeliveryUpdate.Business and
+//     MarketingPreference.Business are set only when the Consumer's
+//     SenderBusiness resolved the sender; otherwise they are empty and the
+//     Engine resolves them itself.
 //
-// The effects returned are ignored: they are in the outbox, for the Relay.
+// Every delivery_status goes to HandleDeliveryUpdate (the engine derives
+// opt-outs and other customer signals from it), every consent_signal to
+// HandleMarketingPreference. The effects returned are ignored: they are in
+// the outbox, for the Relay.
 type Engine interface {
 	HandleInbound(ctx context.Context, in bot.Inbound) ([]bot.Effect, error)
 	HandleSendRequest(ctx context.Context, r bot.SendRequest) ([]bot.Effect, error)
-	HandleProviderOptOut(ctx context.Context, o bot.ProviderOptOut) ([]bot.Effect, error)
+	HandleDeliveryUpdate(ctx context.Context, u bot.DeliveryUpdate) ([]bot.Effect, error)
+	HandleMarketingPreference(ctx context.Context, p bot.MarketingPreference) ([]bot.Effect, error)
 }
 
 // Defaults of ConsumerConfig.
@@ -78,9 +83,9 @@ type ConsumerConfig struct {
 	// 1s and 1m.
 	BackoffMin, BackoffMax time.Duration
 	// SenderBusiness, optional, resolves the business of an inbound
-	// message or delivery status from its sender address. When it is nil
-	// or does not know the sender, Business is left empty for the Engine
-	// to resolve.
+	// message, delivery status or consent signal from its sender address.
+	// When it is nil or does not know the sender, Business is left empty
+	// for the Engine to resolve.
 	SenderBusiness func(sender string) (bot.BusinessID, bool)
 	Logger         zerolog.Logger
 }
@@ -96,8 +101,7 @@ type ConsumerConfig struct {
 // never redelivered) with a warn log naming the subject, the stream
 // sequence and the error, never the body. Any other error naks the message
 // with a growing delay; note that JetStream then redelivers it after the
-// customer's later messages, if any were already delivered. A delivery
-// status that does not report an opt-out is acknowledged and ignored.
+// customer's later messages, if any were already delivered.
 //
 // Run one Consumer per durable: two processes sharing the durable would
 // split a customer's messages between them and break the one-at-a-time
@@ -174,7 +178,7 @@ type job struct {
 	msg     jetstream.Msg
 	seq     uint64 // stream sequence
 	tries   uint64 // deliveries so far, this one included
-	payload any    // envelope.InboundMessage, SendRequest or DeliveryStatus
+	payload any    // envelope.InboundMessage, SendRequest, DeliveryStatus or ConsentSignal
 }
 
 // Run consumes until ctx is done (call it once), then stops fetching
@@ -306,6 +310,8 @@ func (c *Consumer) decode(msg jetstream.Msg) (job, bool) {
 		j.payload, err = envelope.DecodeSendRequest(msg.Data())
 	case kind == envelope.SubjectStatus:
 		j.payload, err = envelope.DecodeStatus(msg.Data())
+	case kind == envelope.SubjectSignal:
+		j.payload, err = envelope.DecodeSignal(msg.Data())
 	default:
 		err = fmt.Errorf("subject kind %q is not consumed by the engine: %w", kind, bot.ErrBadInput)
 	}
@@ -324,6 +330,8 @@ func customerOf(payload any) bot.CustomerID {
 		return p.To
 	case envelope.DeliveryStatus:
 		return p.To
+	case envelope.ConsentSignal:
+		return p.Customer
 	}
 	return ""
 }
@@ -369,13 +377,19 @@ func (c *Consumer) handle(ctx context.Context, j job) {
 			_, err = c.engine.HandleSendRequest(ctx, r)
 		}
 	case envelope.DeliveryStatus:
-		o, optedOut := p.ProviderOptOut()
-		if !optedOut {
-			c.ack(j) // statuses are not used yet, beyond opt-outs
-			return
+		u, cerr := p.ToBot()
+		if err = cerr; err == nil {
+			if u.Business == "" {
+				u.Business = c.business(p.Sender)
+			}
+			_, err = c.engine.HandleDeliveryUpdate(ctx, u)
 		}
-		o.Business = c.business(p.Sender)
-		_, err = c.engine.HandleProviderOptOut(ctx, o)
+	case envelope.ConsentSignal:
+		pref, cerr := p.ToBot()
+		if err = cerr; err == nil {
+			pref.Business = c.business(p.Sender)
+			_, err = c.engine.HandleMarketingPreference(ctx, pref)
+		}
 	}
 	switch {
 	case err == nil || errors.Is(err, bot.ErrDuplicate):

@@ -220,9 +220,10 @@ func consumerPerCustomerOrder(t *testing.T, b *bus) {
 	}
 }
 
-// TestConsumerStatuses: a plain delivery status is acknowledged and
-// ignored; one reporting an opt-out reaches the engine with the business
-// resolved from the sender.
+// TestConsumerStatuses: every delivery status reaches the engine as a
+// DeliveryUpdate (plain ones too: the engine reports them to the business),
+// with the business resolved from the sender, the signal carried, and a
+// legacy customer_opted_out read as signal opted_out.
 func TestConsumerStatuses(t *testing.T) { consumerStatuses(t, embedded(t)) }
 
 func consumerStatuses(t *testing.T, b *bus) {
@@ -239,19 +240,69 @@ func consumerStatuses(t *testing.T, b *bus) {
 		{ID: "wamid.3", Sender: sender, To: "+14155550100", Status: envelope.StatusDelivered, Timestamp: at},
 		{ID: "wamid.3", Sender: sender, To: "+14155550100", Status: envelope.StatusFailed, Timestamp: at,
 			ErrorCode: "131050", ErrorTitle: "User stopped marketing messages", CustomerOptedOut: true, Topics: []flows.Topic{"promotions"}},
+		{ID: "wamid.4", Sender: sender, To: "+14155550101", Status: envelope.StatusFailed, Timestamp: at,
+			ErrorCode: "131047", Signal: envelope.SignalWindowClosed, OutboundID: "acme/wamid.1/1"},
+		{ID: "SM5", Sender: "whatsapp:+15550001111", To: "+14155550102", Status: envelope.StatusRead, Timestamp: at},
 	} {
 		if _, err := b.pub.Status(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	natstest.Eventually(t, 10*time.Second, settled(t, b), "statuses not acknowledged")
-	got := engine.handled()
-	if len(got) != 1 {
-		t.Fatalf("engine handled %+v, want the opt-out only", got)
+	got := map[string]call{}
+	for _, c := range engine.handled() {
+		if c.kind != "status" {
+			t.Errorf("status handled as %+v", c)
+		}
+		got[c.id] = c
 	}
-	if c := got[0]; c.kind != "optout" || c.business != "acme" || c.customer != "+14155550100" ||
-		c.id != "status:wamid.3:failed" || c.text != "131050 User stopped marketing messages" {
-		t.Errorf("opt-out %+v", c)
+	for _, want := range []call{
+		{kind: "status", id: "status:wamid.3:delivered", business: "acme", customer: "+14155550100"},
+		{kind: "status", id: "status:wamid.3:failed", business: "acme", customer: "+14155550100", text: bot.SignalOptedOut},
+		{kind: "status", id: "status:wamid.4:failed", business: "acme", customer: "+14155550101", text: bot.SignalWindowClosed},
+		// An unknown sender: the engine resolves (or refuses) it itself.
+		{kind: "status", id: "status:SM5:read", business: "", customer: "+14155550102"},
+	} {
+		if got[want.id] != want {
+			t.Errorf("engine got %+v, want %+v", got[want.id], want)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("engine handled %d statuses, want 4", len(got))
+	}
+	// The effects the engine returned are the outbox's, not published here.
+	if n := len(messagesOf(t, b, b.streams.Out)); n != 0 {
+		t.Errorf("%d messages on OUT without a relay", n)
+	}
+}
+
+// TestConsumerSignals: a consent signal reaches HandleMarketingPreference
+// with the business resolved and Stop set from the signal, partitioned by
+// the customer.
+func TestConsumerSignals(t *testing.T) { consumerSignals(t, embedded(t)) }
+
+func consumerSignals(t *testing.T, b *bus) {
+	engine := newFakeEngine(memstore.New())
+	startConsumer(t, b, engine, ConsumerConfig{SenderBusiness: func(s string) (bot.BusinessID, bool) { return "acme", s == sender }})
+	ctx := testCtx(t)
+	at := time.Date(2026, 1, 1, 9, 33, 20, 0, time.UTC)
+	stop := envelope.ConsentSignal{ID: "up:1:stop", Provider: "meta", Sender: sender, Customer: "+14155550100",
+		Signal: envelope.ConsentStopMarketing, Timestamp: at}
+	resume := stop
+	resume.ID, resume.Signal, resume.Timestamp = "up:1:resume", envelope.ConsentResumeMarketing, at.Add(time.Minute)
+	for _, s := range []envelope.ConsentSignal{stop, resume, stop} { // the repeat is dropped by the stream
+		if _, err := b.pub.Signal(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	natstest.Eventually(t, 10*time.Second, settled(t, b), "signals not acknowledged")
+	got := engine.handled()
+	want := []call{
+		{kind: "preference", id: "signal:up:1:stop", business: "acme", customer: "+14155550100", text: "stop=true"},
+		{kind: "preference", id: "signal:up:1:resume", business: "acme", customer: "+14155550100", text: "stop=false"},
+	}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("engine handled %+v, want %+v", got, want)
 	}
 }
 

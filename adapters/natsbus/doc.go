@@ -2,18 +2,20 @@
 //
 // Two streams carry everything (EnsureStreams creates or updates them):
 //
-//	<P>_IN   <prefix>.v1.inbound.>, <prefix>.v1.send.>, <prefix>.v1.status.>
-//	<P>_OUT  <prefix>.v1.outbound.>, <prefix>.v1.consent.>, <prefix>.v1.decision.>
+//	<P>_IN   <prefix>.v1.{inbound,send,status,signal}.>
+//	<P>_OUT  <prefix>.v1.{outbound,consent,decision,delivery,notice,event,deadletter}.>
 //
 // where P is the prefix upper-cased with characters a stream name cannot
 // hold replaced by '_'. Both deduplicate by the Nats-Msg-Id header within
 // their duplicate window (10 minutes by default).
 //
 // Inbound: provider adapters publish with a Publisher (Nats-Msg-Id = the
-// provider message id). A Consumer pulls <P>_IN through a durable consumer
-// and hands each envelope to the Engine, one message per customer at a
-// time and in order, acknowledging only after the engine returned nil, that
-// is after the turn and its effects were committed.
+// envelope's MsgID(); PublishBatch for a whole webhook body). A Consumer
+// pulls <P>_IN through a durable consumer and hands each envelope to the
+// Engine (inbound messages, send requests, every delivery status as a
+// DeliveryUpdate, consent signals as a MarketingPreference), one message
+// per customer at a time and in order, acknowledging only after the engine
+// returned nil, that is after the turn and its effects were committed.
 //
 // Outbound: the engine never publishes. It commits each turn's effects to
 // the store's outbox in the same transaction as the conversation state; a

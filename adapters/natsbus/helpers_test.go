@@ -101,7 +101,7 @@ func (l *logBuffer) logger() zerolog.Logger { return zerolog.New(l).Level(zerolo
 
 // call is one Engine call a fakeEngine saw.
 type call struct {
-	kind     string // "inbound", "send", "optout"
+	kind     string // "inbound", "send", "status", "preference"
 	id       string
 	business bot.BusinessID
 	customer bot.CustomerID
@@ -231,17 +231,29 @@ func (f *fakeEngine) HandleSendRequest(ctx context.Context, r bot.SendRequest) (
 	})
 }
 
-func (f *fakeEngine) HandleProviderOptOut(ctx context.Context, o bot.ProviderOptOut) ([]bot.Effect, error) {
-	c := call{kind: "optout", id: o.ID, business: o.Business, customer: o.Customer, text: o.Reason}
+func (f *fakeEngine) HandleDeliveryUpdate(ctx context.Context, u bot.DeliveryUpdate) ([]bot.Effect, error) {
+	c := call{kind: "status", id: u.ID, business: u.Business, customer: u.Customer, text: u.Signal}
 	return f.run(ctx, c, func(b bot.BusinessID) []bot.Effect {
-		id := fmt.Sprintf("%s/provider:%s/0", b, o.ID)
-		topic := flows.TopicAll
-		if len(o.Topics) > 0 {
-			topic = o.Topics[0]
+		id := fmt.Sprintf("%s/%s/0", b, u.ID)
+		effs := []bot.Effect{{ID: id, Kind: bot.EffectDelivery, Business: b, Customer: u.Customer, Sender: u.Sender,
+			Delivery: &bot.Delivery{MessageID: u.MessageID, OutboundID: u.OutboundID, Status: u.Status, At: u.At,
+				ErrorCode: u.ErrorCode, ErrorTitle: u.ErrorTitle, Signal: u.Signal}}}
+		if u.Signal == bot.SignalOptedOut {
+			cid := fmt.Sprintf("%s/%s/1", b, u.ID)
+			effs = append(effs, bot.Effect{ID: cid, Kind: bot.EffectConsent, Business: b, Customer: u.Customer,
+				Consent: &bot.ConsentEvent{ID: cid, Customer: u.Customer, Business: b, Channel: bot.Channel, Topic: flows.TopicAll,
+					Status: bot.OptedOut, Source: bot.SourceProvider, Trigger: "provider " + u.ErrorCode, InboundID: u.ID, At: u.At}})
 		}
-		return []bot.Effect{{ID: id, Kind: bot.EffectConsent, Business: b, Customer: o.Customer,
-			Consent: &bot.ConsentEvent{ID: id, Customer: o.Customer, Business: b, Channel: bot.Channel, Topic: topic,
-				Status: bot.OptedOut, Source: bot.SourceProvider, Trigger: "provider " + o.Reason, InboundID: o.ID, At: o.At}}}
+		return effs
+	})
+}
+
+func (f *fakeEngine) HandleMarketingPreference(ctx context.Context, p bot.MarketingPreference) ([]bot.Effect, error) {
+	c := call{kind: "preference", id: p.ID, business: p.Business, customer: p.Customer, text: fmt.Sprint("stop=", p.Stop)}
+	return f.run(ctx, c, func(b bot.BusinessID) []bot.Effect {
+		id := fmt.Sprintf("%s/%s/0", b, p.ID)
+		return []bot.Effect{{ID: id, Kind: bot.EffectNotice, Business: b, Customer: p.Customer, Sender: p.Sender,
+			Notice: &bot.Notice{Kind: bot.NoticeMarketingResumed, At: p.At, Detail: p.Detail}}}
 	})
 }
 

@@ -19,6 +19,8 @@ func TestRealServer(t *testing.T) {
 		"TermsBadInput":           consumerTermsBadInput,
 		"PerCustomerOrder":        consumerPerCustomerOrder,
 		"Statuses":                consumerStatuses,
+		"Signals":                 consumerSignals,
+		"PublishBatch":            publishBatch,
 		"RunWaitsForInFlight":     consumerRunWaitsForInFlight,
 		"RestartKeepsOrder":       consumerRestartKeepsOrder,
 		"EndToEnd":                endToEnd,

@@ -49,6 +49,25 @@ func DurableName(prefix string) string {
 	return strings.ToLower(streamSafe(prefix)) + "-engine"
 }
 
+// SenderDurableName returns the durable consumer name of a provider's
+// sender on <P>_OUT: "optinbot-sender-meta" for prefix "" and provider
+// "meta".
+func SenderDurableName(prefix, provider string) string {
+	if prefix == "" {
+		prefix = envelope.DefaultPrefix
+	}
+	return strings.ToLower(streamSafe(prefix)) + "-sender-" + streamSafe(provider)
+}
+
+// SentBucketName returns the name of the JetStream key-value bucket where
+// senders record the outbound ids they sent: "OPTINBOT_SENT" by default.
+func SentBucketName(prefix string) string {
+	if prefix == "" {
+		prefix = envelope.DefaultPrefix
+	}
+	return strings.ToUpper(streamSafe(prefix)) + "_SENT"
+}
+
 // streamSafe replaces every character but ASCII letters, digits, '_' and '-'
 // with '_', so the result is a valid stream or consumer name.
 func streamSafe(s string) string {

@@ -15,7 +15,8 @@ import (
 )
 
 // commitTurns commits n turns of a few customers to the store, each with a
-// reply, and every third with a consent change and a refusal too; it
+// reply, every third with a consent change and a refusal too, and every
+// third but one with a delivery update and a notice; it
 // returns the msg ids the OUT stream must end up holding once each, by
 // subject.
 func commitTurns(t *testing.T, store *memstore.Store, n int) (msgIDs map[string]string) {
@@ -38,6 +39,14 @@ func commitTurns(t *testing.T, store *memstore.Store, n int) (msgIDs map[string]
 					RequestID: fmt.Sprintf("r%d", i), Message: &bot.Message{Kind: bot.KindTemplate, Template: "order_shipped"}},
 				bot.Effect{ID: fmt.Sprintf("acme/send:q%d/0", i), Kind: bot.EffectRefused, Business: "acme", Customer: c,
 					RequestID: fmt.Sprintf("q%d", i), Refusal: &bot.Refusal{Kind: bot.KindTemplate, Reason: bot.ReasonNoConsent, Template: "spring_sale"}},
+			)
+		}
+		if i%3 == 1 {
+			effects = append(effects,
+				bot.Effect{ID: fmt.Sprintf("acme/%s/1", in), Kind: bot.EffectDelivery, Business: "acme", Customer: c, Sender: sender,
+					Delivery: &bot.Delivery{MessageID: "wamid.out" + in, OutboundID: fmt.Sprintf("acme/%s/0", in), Status: bot.StatusRead, At: time.Now()}},
+				bot.Effect{ID: fmt.Sprintf("acme/%s/2", in), Kind: bot.EffectNotice, Business: "acme", Customer: c, Sender: sender,
+					Notice: &bot.Notice{Kind: bot.NoticeWindowClosed, At: time.Now()}},
 			)
 		}
 		for _, e := range effects {

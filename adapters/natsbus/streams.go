@@ -69,7 +69,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 	for _, sc := range []jetstream.StreamConfig{
 		{
 			Name:        n.inStream,
-			Description: "optinbot inbound: customer messages, send requests, delivery statuses",
+			Description: "optinbot inbound: customer messages, send requests, delivery statuses, consent signals",
 			Subjects:    subjects(envelope.InKinds),
 			Duplicates:  inDup,
 			// A work queue: the engine's consumer is its only reader, and a
@@ -80,7 +80,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 		},
 		{
 			Name:        n.outStream,
-			Description: "optinbot outbound: allowed messages, consent changes, send decisions",
+			Description: "optinbot outbound: allowed messages, consent changes, send decisions, deliveries, notices, provider events, dead letters",
 			Subjects:    subjects(envelope.OutKinds),
 			Duplicates:  outDup,
 			Retention:   jetstream.LimitsPolicy, // read by any number of adapters and business systems

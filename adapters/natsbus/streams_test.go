@@ -1,13 +1,16 @@
 package natsbus
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/optinbot/optinbot/adapters/envelope"
 	"github.com/optinbot/optinbot/adapters/natsbus/natstest"
+	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/store/memstore"
 )
 
@@ -41,7 +44,8 @@ func TestEnsureStreamsIdempotent(t *testing.T) {
 	}
 	p := b.prefix
 	inSubjects := []string{p + ".v1.inbound.>", p + ".v1.send.>", p + ".v1.status.>", p + ".v1.signal.>"}
-	outSubjects := []string{p + ".v1.outbound.>", p + ".v1.consent.>", p + ".v1.decision.>", p + ".v1.event.>", p + ".v1.deadletter.>"}
+	outSubjects := []string{p + ".v1.outbound.>", p + ".v1.consent.>", p + ".v1.decision.>", p + ".v1.event.>", p + ".v1.deadletter.>",
+		p + ".v1.delivery.>", p + ".v1.notice.>"}
 	check(b.streams.In, inSubjects, DefaultDuplicates, jetstream.WorkQueuePolicy)
 	check(b.streams.Out, outSubjects, DefaultDuplicates, jetstream.LimitsPolicy)
 
@@ -100,4 +104,65 @@ func publisherDeduplicates(t *testing.T, b *bus) {
 	if n := engine.attemptsOf("inbound", "wamid.1"); n != 1 || len(messagesOf(t, b, b.streams.In)) != 0 {
 		t.Errorf("handled %d times, want 1", n)
 	}
+}
+
+// TestPublishBatch: a webhook body's items go to their streams and
+// subjects with their msg ids, repeats within the batch and within the
+// duplicate window are stored once, and an invalid batch publishes nothing.
+func TestPublishBatch(t *testing.T) { publishBatch(t, embedded(t)) }
+
+func publishBatch(t *testing.T, b *bus) {
+	ctx := testCtx(t)
+	at := time.Date(2026, 1, 1, 9, 30, 0, 0, time.UTC)
+	status := envelope.DeliveryStatus{ID: "wamid.9", Provider: "meta", Sender: sender, To: "+14155550100", Status: envelope.StatusRead, Timestamp: at}
+	batch := envelope.Batch{
+		Inbound:  []envelope.InboundMessage{inbound("wamid.1", "+14155550100", "hi"), inbound("wamid.1", "+14155550100", "hi")},
+		Statuses: []envelope.DeliveryStatus{status},
+		Signals: []envelope.ConsentSignal{{ID: "up:1", Provider: "meta", Sender: sender, Customer: "+14155550100",
+			Signal: envelope.ConsentStopMarketing, Timestamp: at}},
+		Events: []envelope.ProviderEvent{{ID: "quality:1", Provider: "meta", Sender: sender, Event: envelope.EventQualityUpdate,
+			Timestamp: at, Detail: map[string]string{"event": "FLAGGED"}}},
+		DeadLetters: []envelope.DeadLetter{{ID: "meta:bad", Provider: "meta", Reason: "bad timestamp", Item: "{}", ReceivedAt: at}},
+	}
+	dups, err := b.pub.PublishBatch(ctx, batch)
+	if err != nil || dups != 1 {
+		t.Fatalf("PublishBatch: %d duplicates, %v; want 1, nil", dups, err)
+	}
+	s := b.streams.Subjects
+	wantIn := map[string]string{"wamid.1": s.Inbound(sender), "status:wamid.9:read": s.Status(sender), "signal:up:1": s.Signal(sender)}
+	wantOut := map[string]string{"event:quality:1": s.Event(sender), "dead:meta:bad": s.DeadLetter("meta")}
+	check := func(stream string, want map[string]string) {
+		t.Helper()
+		msgs := messagesOf(t, b, stream)
+		if len(msgs) != len(want) {
+			t.Errorf("%s holds %d messages, want %d: %+v", stream, len(msgs), len(want), msgs)
+		}
+		for _, m := range msgs {
+			if want[m.MsgID] != m.Subject {
+				t.Errorf("%s: msg id %q on %s, want %q", stream, m.MsgID, m.Subject, want[m.MsgID])
+			}
+			if _, err := envelope.Decode(m.Data); err != nil {
+				t.Errorf("%s: %s does not decode: %v", stream, m.MsgID, err)
+			}
+		}
+	}
+	check(b.streams.In, wantIn)
+	check(b.streams.Out, wantOut)
+
+	// The provider retries the body: everything is a duplicate.
+	if dups, err := b.pub.PublishBatch(ctx, batch); err != nil || dups != batch.Len() {
+		t.Errorf("again: %d duplicates, %v; want %d", dups, err, batch.Len())
+	}
+	check(b.streams.In, wantIn)
+	check(b.streams.Out, wantOut)
+
+	// An invalid item: nothing of the batch is published.
+	bad := envelope.Batch{
+		Inbound:  []envelope.InboundMessage{inbound("wamid.2", "+14155550100", "hi")},
+		Statuses: []envelope.DeliveryStatus{{ID: "x", Sender: sender, To: "+14155550100", Status: "bounced", Timestamp: at}},
+	}
+	if _, err := b.pub.PublishBatch(ctx, bad); !errors.Is(err, bot.ErrBadInput) {
+		t.Errorf("invalid batch: %v, want bot.ErrBadInput", err)
+	}
+	check(b.streams.In, wantIn)
 }

@@ -29,6 +29,10 @@ type Config struct {
 	Retention RetentionConfig  `yaml:"retention"`
 	Defaults  CapsConfig       `yaml:"defaults"`
 	Business  []BusinessConfig `yaml:"businesses"`
+	// Webhooks is the provider webhook server; Providers the adapters it
+	// and the senders run (see docs/adapters.md).
+	Webhooks  WebhookServerConfig `yaml:"webhooks"`
+	Providers ProvidersConfig     `yaml:"providers"`
 
 	dir string // the config file's directory: flow paths are relative to it
 }
@@ -175,6 +179,9 @@ func (c *Config) applyDefaults() {
 	if c.Defaults.TemplatesPerDay == 0 {
 		c.Defaults.TemplatesPerDay = bot.DefaultTemplatesPerDay
 	}
+	if c.Webhooks.MaxBody == 0 {
+		c.Webhooks.MaxBody = 1 << 20
+	}
 }
 
 // Validate returns one error per problem.
@@ -204,6 +211,9 @@ func (c *Config) Validate() []error {
 	}
 	if len(c.Business) == 0 {
 		bad("businesses: at least one business is needed")
+	}
+	if c.Webhooks.MaxBody < 1024 {
+		bad("webhooks.max_body %d: want at least 1024 bytes", c.Webhooks.MaxBody)
 	}
 	ids, senders := map[string]bool{}, map[string]string{}
 	for i, b := range c.Business {
@@ -239,7 +249,51 @@ func (c *Config) Validate() []error {
 			}
 		}
 	}
+	sentBy := map[string]string{}
+	for name, sc := range map[string]*SendingConfig{"meta": c.Providers.Meta.sending(), "dialog360": c.Providers.Dialog360.sending(), "twilio": c.Providers.Twilio.sending()} {
+		if sc == nil {
+			continue
+		}
+		if sc.RatePerSecond < 0 {
+			bad("providers.%s.rate_per_second %g: want 0 (the default) or more", name, sc.RatePerSecond)
+		}
+		for _, s := range sc.Senders {
+			if _, ok := senders[s]; !ok {
+				bad("providers.%s.senders: %q is no business's sender (list it under a business's senders)", name, s)
+			}
+			if other, dup := sentBy[s]; dup {
+				bad("providers.%s.senders: %q is already sent by providers.%s", name, s, other)
+			}
+			sentBy[s] = name
+		}
+	}
+	if (c.Providers.Meta != nil || c.Providers.Dialog360 != nil || c.Providers.Twilio != nil) && c.Webhooks.Listen == "" {
+		bad("webhooks.listen is empty but providers are configured: give the webhook server an address such as :8080")
+	}
 	return errs
+}
+
+// sending returns a provider's sending settings, nil when the provider is
+// not configured.
+func (m *MetaConfig) sending() *SendingConfig {
+	if m == nil {
+		return nil
+	}
+	return &m.SendingConfig
+}
+
+func (d *Dialog360Config) sending() *SendingConfig {
+	if d == nil {
+		return nil
+	}
+	return &d.SendingConfig
+}
+
+func (t *TwilioConfig) sending() *SendingConfig {
+	if t == nil {
+		return nil
+	}
+	return &t.SendingConfig
 }
 
 // FlowPath resolves a business's flow file relative to the config file.

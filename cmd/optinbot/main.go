@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd(), newLintCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd(), newLintCmd(), newAdapterCmd(), newWebhookCmd(), newTestCmd())
 	return root
 }
 
@@ -36,7 +36,9 @@ func newRootCmd() *cobra.Command {
 var errLintFailed = errors.New("lint found problems")
 
 // quiet reports whether an error's message was already printed.
-func quiet(err error) bool { return errors.Is(err, errLintFailed) }
+func quiet(err error) bool {
+	return errors.Is(err, errLintFailed) || errors.Is(err, errTestsFailed)
+}
 
 func main() {
 	err := newRootCmd().Execute()

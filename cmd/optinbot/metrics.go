@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/optinbot/optinbot/adapters/webhook"
 	"github.com/optinbot/optinbot/bot"
 )
 
@@ -16,6 +17,9 @@ type metrics struct {
 	messages *prometheus.CounterVec
 	refusals *prometheus.CounterVec
 	consent  *prometheus.CounterVec
+	webhooks *prometheus.CounterVec
+	hookTime *prometheus.HistogramVec
+	items    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,9 +40,28 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		consent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "optinbot_consent_events_total", Help: "Consent ledger events by topic, status and source.",
 		}, []string{"business", "topic", "status", "source"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "optinbot_webhook_requests_total", Help: "Provider webhook requests by outcome.",
+		}, []string{"provider", "outcome"}),
+		hookTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "optinbot_webhook_seconds", Help: "Time to verify, parse and durably publish a webhook.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"provider"}),
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "optinbot_webhook_items_total", Help: "Envelopes published from webhooks, by type.",
+		}, []string{"provider", "type"}),
 	}
-	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent)
+	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent, m.webhooks, m.hookTime, m.items)
 	return m
+}
+
+func (m *metrics) ObserveRequest(provider string, outcome webhook.Outcome, elapsed time.Duration) {
+	m.webhooks.WithLabelValues(provider, string(outcome)).Inc()
+	m.hookTime.WithLabelValues(provider).Observe(elapsed.Seconds())
+}
+
+func (m *metrics) ObserveItems(provider, itemType string, n int) {
+	m.items.WithLabelValues(provider, itemType).Add(float64(n))
 }
 
 func (m *metrics) ObserveTurn(input bot.InputKind, turn bot.Turn, elapsed time.Duration) {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/optinbot/optinbot/store/sqlstore"
 )
@@ -62,6 +63,39 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	}
 	defer st.Close()
 
+	nc, js, err := connectNATS(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Drain()
+
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+	eng, err := newEngine(ctx, js, st, businesses, engineOptions{
+		Prefix: cfg.NATS.SubjectPrefix, Workers: cfg.NATS.Workers, DuplicateWindow: cfg.NATS.DuplicateWindow,
+		Retention: cfg.Retention.ProcessedIDs, Observer: m,
+	}, log)
+	if err != nil {
+		return err
+	}
+	adapters, err := newAdapterRuntime(cfg, js, serviceGuard{eng.service}, "", log, m)
+	if err != nil {
+		return err
+	}
+	stopMetrics := serveMetrics(cfg, reg, log)
+	defer stopMetrics()
+	log.Info().Int("businesses", len(businesses)).Str("nats", cfg.NATS.URL).Str("prefix", cfg.NATS.SubjectPrefix).
+		Str("in", eng.streams.In).Str("out", eng.streams.Out).Msg("optinbot serving")
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return eng.run(gctx) })
+	g.Go(func() error { return adapters.run(gctx) })
+	err = g.Wait()
+	log.Info().Msg("optinbot stopped")
+	return err
+}
+
+// connectNATS connects to the configured NATS server, reconnecting forever.
+func connectNATS(cfg *Config, log zerolog.Logger) (*nats.Conn, jetstream.JetStream, error) {
 	opts := []nats.Option{nats.Name("optinbot"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn().Err(err).Msg("NATS disconnected") }),
 		nats.ReconnectHandler(func(*nats.Conn) { log.Info().Msg("NATS reconnected") })}
@@ -73,34 +107,27 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	}
 	nc, err := nats.Connect(cfg.NATS.URL, opts...)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", cfg.NATS.URL, err)
+		return nil, nil, fmt.Errorf("connect to NATS at %s: %w", cfg.NATS.URL, err)
 	}
-	defer nc.Drain()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return fmt.Errorf("JetStream at %s: %w", cfg.NATS.URL, err)
+		nc.Close()
+		return nil, nil, fmt.Errorf("JetStream at %s: %w", cfg.NATS.URL, err)
 	}
+	return nc, js, nil
+}
 
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	eng, err := newEngine(ctx, js, st, businesses, engineOptions{
-		Prefix: cfg.NATS.SubjectPrefix, Workers: cfg.NATS.Workers, DuplicateWindow: cfg.NATS.DuplicateWindow,
-		Retention: cfg.Retention.ProcessedIDs, Observer: newMetrics(reg),
-	}, log)
-	if err != nil {
-		return err
+// serveMetrics serves Prometheus metrics when configured; the returned
+// function stops the server.
+func serveMetrics(cfg *Config, reg *prometheus.Registry, log zerolog.Logger) func() {
+	if cfg.Metrics.Listen == "" {
+		return func() {}
 	}
-	if cfg.Metrics.Listen != "" {
-		srv := &http.Server{Addr: cfg.Metrics.Listen, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error().Err(err).Str("listen", cfg.Metrics.Listen).Msg("metrics server stopped")
-			}
-		}()
-		defer srv.Close()
-	}
-	log.Info().Int("businesses", len(businesses)).Str("nats", cfg.NATS.URL).Str("prefix", cfg.NATS.SubjectPrefix).
-		Str("in", eng.streams.In).Str("out", eng.streams.Out).Msg("optinbot serving")
-	err = eng.run(ctx)
-	log.Info().Msg("optinbot stopped")
-	return err
+	srv := &http.Server{Addr: cfg.Metrics.Listen, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Str("listen", cfg.Metrics.Listen).Msg("metrics server stopped")
+		}
+	}()
+	return func() { srv.Close() }
 }

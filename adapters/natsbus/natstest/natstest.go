@@ -186,3 +186,36 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() bool, msg strin
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// StartServer starts an embedded nats-server with JetStream on a given
+// port (0: a random one) storing in storeDir, and shuts it down when the
+// test ends. Unlike RunServer, it is meant to be shut down by the test (an
+// outage) and started again on the same port and directory, where it finds
+// its streams and their duplicate windows as they were.
+func StartServer(t testing.TB, port int, storeDir string) *server.Server {
+	t.Helper()
+	if port == 0 {
+		port = -1
+	}
+	srv, err := server.NewServer(&server.Options{
+		Host:      "127.0.0.1",
+		Port:      port,
+		JetStream: true,
+		StoreDir:  storeDir,
+		NoLog:     true,
+		NoSigs:    true,
+	})
+	if err != nil {
+		t.Fatalf("embedded nats-server: %v", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		t.Fatal("embedded nats-server did not start within 10s")
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	return srv
+}
