@@ -72,7 +72,7 @@ func newAdapterRuntime(cfg *Config, js jetstream.JetStream, guard sender.Guard, 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	for name, p := range providers {
 		mux.Handle(webhookPath(name), webhook.NewHandler(p.webhook, pub, webhook.Config{
-			MaxBody: cfg.Webhooks.MaxBody, Logger: log.With().Str("component", "webhook").Str("provider", name).Logger(),
+			MaxBody: cfg.Webhooks.MaxBody, Logger: log,
 			Observer: observer,
 		}))
 		if len(p.sending.Senders) == 0 {
@@ -80,7 +80,7 @@ func newAdapterRuntime(cfg *Config, js jetstream.JetStream, guard sender.Guard, 
 		}
 		s, err := sender.New(js, p.client, guard, sender.Config{
 			Prefix: cfg.NATS.SubjectPrefix, Senders: p.sending.Senders, RatePerSecond: p.sending.RatePerSecond,
-			Logger: log.With().Str("component", "sender").Str("provider", name).Logger(),
+			Logger: log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("sender for %s: %w", name, err)

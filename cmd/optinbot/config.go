@@ -250,7 +250,11 @@ func (c *Config) Validate() []error {
 		}
 	}
 	sentBy := map[string]string{}
-	for name, sc := range map[string]*SendingConfig{"meta": c.Providers.Meta.sending(), "dialog360": c.Providers.Dialog360.sending(), "twilio": c.Providers.Twilio.sending()} {
+	for _, p := range []struct {
+		name string
+		sc   *SendingConfig
+	}{{"meta", c.Providers.Meta.sending()}, {"dialog360", c.Providers.Dialog360.sending()}, {"twilio", c.Providers.Twilio.sending()}} {
+		name, sc := p.name, p.sc
 		if sc == nil {
 			continue
 		}

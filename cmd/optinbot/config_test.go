@@ -13,6 +13,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestLoadConfigExample(t *testing.T) {
 	t.Setenv("OPTINBOT_DATABASE_URL", "postgres://optinbot@db.example/optinbot")
+	for _, secret := range []string{"META_APP_SECRET", "META_VERIFY_TOKEN", "META_ACCESS_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"} {
+		t.Setenv(secret, "test-"+strings.ToLower(secret))
+	}
+	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
 	cfg, err := LoadConfig(filepath.Join("..", "..", "config.example.yaml"))
 	if err != nil {
 		t.Fatalf("config.example.yaml does not load:\n%v", err)
@@ -38,6 +42,16 @@ func TestLoadConfigExample(t *testing.T) {
 	}
 	if got := len(bcs[0].Keywords["en"].OptOut); got != 10 {
 		t.Errorf("en opt_out has %d words, want 10", got)
+	}
+	providers, err := cfg.buildProviders(nil)
+	if err != nil {
+		t.Fatalf("providers: %v", err)
+	}
+	if len(providers) != 2 || providers["meta"] == nil || providers["twilio"] == nil {
+		t.Errorf("providers = %v, want meta and twilio", providers)
+	}
+	if cfg.Webhooks.Listen != ":8080" || cfg.Webhooks.MaxBody != 1<<20 {
+		t.Errorf("webhooks = %+v", cfg.Webhooks)
 	}
 }
 

@@ -25,7 +25,7 @@ var errWebhookParse = errors.New("a webhook body did not parse or verify")
 
 func newWebhookCmd() *cobra.Command {
 	root := &cobra.Command{Use: "webhook", Short: "Debugging aids for provider webhooks"}
-	var provider, secret, signature, url string
+	var provider, secret, signature, url, receivedAt string
 	parse := &cobra.Command{
 		Use:   "parse --provider meta|dialog360|twilio FILE…",
 		Short: "Print the normalised envelopes of recorded webhook bodies",
@@ -41,6 +41,12 @@ does not parse or a signature does not hold.`,
 			p, sign, err := debugProvider(provider, secret, signature, url)
 			if err != nil {
 				return err
+			}
+			received := time.Now().UTC()
+			if receivedAt != "" {
+				if received, err = time.Parse(time.RFC3339, receivedAt); err != nil {
+					return fmt.Errorf("--received-at %q: want RFC 3339 like 2026-01-01T09:30:00Z: %w", receivedAt, err)
+				}
 			}
 			failed := false
 			out := json.NewEncoder(cmd.OutOrStdout())
@@ -58,7 +64,7 @@ does not parse or a signature does not hold.`,
 						fmt.Fprintf(cmd.ErrOrStderr(), "%s: signature holds\n", file)
 					}
 				}
-				batch, err := p.Parse(body, time.Now().UTC())
+				batch, err := p.Parse(body, received)
 				if err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", file, err)
 					failed = true
@@ -80,6 +86,7 @@ does not parse or a signature does not hold.`,
 	parse.Flags().StringVar(&secret, "secret", "", "Meta app secret, 360dialog webhook secret or Twilio auth token")
 	parse.Flags().StringVar(&signature, "signature", "", "the signature header's value as received")
 	parse.Flags().StringVar(&url, "url", "", "Twilio: the full URL Twilio posted to")
+	parse.Flags().StringVar(&receivedAt, "received-at", "", "the time the body arrived, RFC 3339 (default now): stamps dead letters and Twilio messages")
 	root.AddCommand(parse)
 	return root
 }
