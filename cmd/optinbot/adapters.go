@@ -43,7 +43,7 @@ func webhookPath(provider string) string { return "/webhooks/" + provider }
 // newAdapterRuntime builds the webhook handlers of the given providers (all
 // configured ones when only is empty) and their senders.
 func newAdapterRuntime(cfg *Config, js jetstream.JetStream, guard sender.Guard, only string,
-	log zerolog.Logger, observer webhook.Observer) (*adapterRuntime, error) {
+	log zerolog.Logger, observer *metrics) (*adapterRuntime, error) {
 	providers, err := cfg.buildProviders(&http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func newAdapterRuntime(cfg *Config, js jetstream.JetStream, guard sender.Guard, 
 		}
 		s, err := sender.New(js, p.client, guard, sender.Config{
 			Prefix: cfg.NATS.SubjectPrefix, Senders: p.sending.Senders, RatePerSecond: p.sending.RatePerSecond,
-			Logger: log,
+			Logger: log, Observer: observer,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("sender for %s: %w", name, err)

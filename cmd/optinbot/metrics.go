@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/optinbot/optinbot/adapters/sender"
 	"github.com/optinbot/optinbot/adapters/webhook"
 	"github.com/optinbot/optinbot/bot"
 )
@@ -20,6 +21,9 @@ type metrics struct {
 	webhooks *prometheus.CounterVec
 	hookTime *prometheus.HistogramVec
 	items    *prometheus.CounterVec
+	sends    *prometheus.CounterVec
+	sendTime *prometheus.HistogramVec
+	retries  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -51,7 +55,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "optinbot_webhook_items_total", Help: "Envelopes published from webhooks, by type.",
 		}, []string{"provider", "type"}),
 	}
-	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent, m.webhooks, m.hookTime, m.items)
+	m.sends = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "optinbot_provider_sends_total", Help: "Outbound messages handed to a provider, by outcome.",
+	}, []string{"provider", "sender", "outcome"})
+	m.sendTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "optinbot_provider_send_seconds", Help: "Time from taking an outbound message to its outcome, retries included.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+	}, []string{"provider"})
+	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "optinbot_provider_retries_total", Help: "Provider calls retried, by error code.",
+	}, []string{"provider", "sender", "code"})
+	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent, m.webhooks, m.hookTime, m.items,
+		m.sends, m.sendTime, m.retries)
 	return m
 }
 
@@ -79,3 +94,13 @@ func (m *metrics) ObserveTurn(input bot.InputKind, turn bot.Turn, elapsed time.D
 		}
 	}
 }
+
+func (m *metrics) ObserveSend(provider, from string, outcome sender.Outcome, attempts int, elapsed time.Duration) {
+	m.sends.WithLabelValues(provider, from, string(outcome)).Inc()
+	m.sendTime.WithLabelValues(provider).Observe(elapsed.Seconds())
+}
+
+func (m *metrics) ObserveRetry(provider, from, code string) {
+	m.retries.WithLabelValues(provider, from, code).Inc()
+}
+
