@@ -1,5 +1,10 @@
 package flows
 
+import (
+	"regexp"
+	"time"
+)
+
 // StateName names a state of a flow, as written in its YAML.
 type StateName string
 
@@ -52,6 +57,14 @@ type Flow struct {
 	Start      StateName
 	States     map[StateName]*State
 	StateOrder []StateName // states in file order
+
+	// Languages are the languages the prompts are written in: Language
+	// first, then every language a prompt variant names, sorted.
+	Languages []string
+	// Vars are the default values of the flow's variables (`vars:`);
+	// set and capture change them per conversation. Prompts use them as
+	// {{name}}.
+	Vars map[string]string
 }
 
 // Messages is the wording of the engine's answers to global keywords.
@@ -75,7 +88,15 @@ type TopicDef struct {
 	Name        Topic
 	Category    Category
 	Description string // what the customer will receive, in their words
-	Pos         Pos
+	// Aliases are other ways a prompt may describe the topic.
+	Aliases []string
+	// FrequencyCap, when above 0, caps this topic's templates per customer
+	// per rolling 24 hours.
+	FrequencyCap int
+	// GrantedBy are the sources other than the chat that may grant this
+	// topic (web, signup, …): bot.Source values as written.
+	GrantedBy []string
+	Pos       Pos
 }
 
 // Template declares a template message the business may send.
@@ -94,10 +115,54 @@ type State struct {
 	Pos    Pos
 }
 
-// Prompt is what the bot sends on entering a state.
+// Prompt is what the bot sends on entering a state. Text may hold
+// {{variables}}; fragments ({{> name}}) are already expanded.
 type Prompt struct {
 	Text    string
 	Buttons []Button // at most 3 (WhatsApp quick replies)
+	List    *List    // a list message instead of buttons
+	// Variants are the prompt in other languages, by language: the same
+	// button and row ids, other wording. The flow's language is Text.
+	Variants map[string]PromptVariant
+}
+
+// PromptVariant is a prompt's wording in one more language.
+type PromptVariant struct {
+	Text    string
+	Buttons []Button // same ids as the prompt's, in the same order
+	List    *List    // same row ids as the prompt's
+}
+
+// List is a WhatsApp list message: a button that opens at most 10 rows.
+type List struct {
+	Button string // the label of the button that opens the list
+	Rows   []Row
+	Pos    Pos
+}
+
+// Row is one choice of a list message; a transition's `button:` names its id.
+type Row struct {
+	ID          string
+	Title       string // at most 24 characters
+	Description string // at most 72 characters
+	Pos         Pos
+}
+
+// ForLanguage returns the prompt as written for a language, falling back
+// to the flow's own wording.
+func (p Prompt) ForLanguage(lang string) Prompt {
+	v, ok := p.Variants[lang]
+	if !ok {
+		return p
+	}
+	out := Prompt{Text: v.Text, Buttons: v.Buttons, List: v.List, Variants: p.Variants}
+	if out.Buttons == nil {
+		out.Buttons = p.Buttons
+	}
+	if out.List == nil {
+		out.List = p.List
+	}
+	return out
 }
 
 // Button is a quick-reply button.
@@ -107,20 +172,37 @@ type Button struct {
 	Pos   Pos
 }
 
-// Transition leaves a state when its trigger matches the customer's
-// message. Exactly one kind of trigger is set: Button and/or Keywords (either
-// matches), or Else.
+// Transition leaves a state when its trigger matches. Exactly one kind of
+// trigger is set: Button and/or Keywords and/or Regex (any matches), or
+// Else, or a timer (After or BeforeWindowCloses).
 type Transition struct {
-	Button   string   // a button id of the state's prompt
-	Keywords []string // matched against the normalised message
-	Else     bool     // "anything else"
+	Button   string         // a button id or list row id of the state's prompt
+	Keywords []string       // matched against the normalised message
+	Regex    *regexp.Regexp // RE2, matched against the message as written
+	Else     bool           // "anything else"
+	// After fires when the customer has not answered for this long.
+	After time.Duration
+	// BeforeWindowCloses fires once, this long before the customer service
+	// window closes, while a free-form message can still be sent.
+	BeforeWindowCloses time.Duration
 
-	Goto   StateName // next state; its prompt is sent
-	End    bool      // end the conversation after this transition
-	OptIn  Topic     // record an opt-in for this topic
-	OptOut Topic     // record an opt-out for this topic, or TopicAll
-	Pos    Pos
+	Goto     StateName // next state; its prompt is sent
+	GotoFlow string    // with Goto: a state of another flow of the business (goto: flow/state)
+	End      bool      // end the conversation after this transition
+	OptIn    Topic     // record an opt-in for this topic
+	OptOut   Topic     // record an opt-out for this topic, or TopicAll
+	// Set assigns conversation variables (values may use {{variables}}).
+	Set map[string]string
+	// Capture stores the customer's answer in this variable.
+	Capture string
+	// Handoff stops the bot and hands the conversation to a human agent's
+	// queue; the engine publishes a handoff event.
+	Handoff string
+	Pos     Pos
 }
+
+// IsTimer reports whether the transition fires on time, not on a message.
+func (t *Transition) IsTimer() bool { return t.After > 0 || t.BeforeWindowCloses > 0 }
 
 // Topic returns the declared topic with this name.
 func (f *Flow) Topic(name Topic) (TopicDef, bool) {
