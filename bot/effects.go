@@ -1,6 +1,10 @@
 package bot
 
-import "github.com/optinbot/optinbot/flows"
+import (
+	"time"
+
+	"github.com/optinbot/optinbot/flows"
+)
 
 // EffectKind says what an Effect asks the caller to do.
 type EffectKind string
@@ -18,7 +22,18 @@ const (
 	// EffectNotice: a customer-level fact recorded without a consent
 	// change (see Notice).
 	EffectNotice EffectKind = "notice"
+	// EffectHandoff: the flow handed the conversation to a human agent.
+	EffectHandoff EffectKind = "handoff"
 )
+
+// Handoff asks a human agent's queue to take the conversation over.
+type Handoff struct {
+	Queue string            `json:"queue"`
+	Flow  string            `json:"flow"`
+	State string            `json:"state"` // the state the customer was in
+	Vars  map[string]string `json:"vars,omitempty"`
+	At    time.Time         `json:"at"`
+}
 
 // Reason is why the policy guard refused a message.
 type Reason string
@@ -54,6 +69,7 @@ type Effect struct {
 	Refusal   *Refusal      `json:"refusal,omitempty"`     // EffectRefused
 	Delivery  *Delivery     `json:"delivery,omitempty"`    // EffectDelivery
 	Notice    *Notice       `json:"notice,omitempty"`      // EffectNotice
+	Handoff   *Handoff      `json:"handoff,omitempty"`     // EffectHandoff
 }
 
 // Message is an outbound message.
@@ -61,6 +77,7 @@ type Message struct {
 	Kind     MessageKind    `json:"kind"`
 	Text     string         `json:"text,omitempty"`
 	Buttons  []Button       `json:"buttons,omitempty"`
+	List     *List          `json:"list,omitempty"` // a list message instead of buttons
 	Template string         `json:"template,omitempty"`
 	Language string         `json:"language,omitempty"`
 	Topic    flows.Topic    `json:"topic,omitempty"`
@@ -73,6 +90,19 @@ type Message struct {
 type Button struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
+}
+
+// List is a list message: a button that opens at most 10 rows.
+type List struct {
+	Button string    `json:"button"`
+	Rows   []ListRow `json:"rows"`
+}
+
+// ListRow is one choice of a list message.
+type ListRow struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
 }
 
 // Refusal says which message the guard refused and why.

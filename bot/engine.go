@@ -42,8 +42,13 @@ type turnBuilder struct {
 	sess    *Session
 	biz     *Business
 	inputID string
-	sender  string
-	now     time.Time
+	// inReplyTo is the inbound message the turn answers ("" for timers and
+	// requests).
+	inReplyTo string
+	// previousInbound is the customer's last message before this one.
+	previousInbound time.Time
+	sender    string
+	now       time.Time
 	// consent effects come before replies within a turn
 	consent []Effect
 	replies []Effect
@@ -87,13 +92,24 @@ func (b *turnBuilder) reply(inReplyTo string, p flows.Prompt) {
 	}
 	e := b.effect(EffectMessage)
 	e.InReplyTo = inReplyTo
-	e.Message = &Message{Kind: KindText, Text: p.Text, Buttons: buttons(p.Buttons)}
+	e.Message = &Message{Kind: KindText, Text: p.Text, Buttons: buttons(p.Buttons), List: list(p.List)}
 	b.replies = append(b.replies, e)
 }
 
 func (b *turnBuilder) done() Turn {
 	b.turn.Effects = append(b.consent, b.replies...)
 	return b.turn
+}
+
+func list(l *flows.List) *List {
+	if l == nil {
+		return nil
+	}
+	out := &List{Button: l.Button, Rows: make([]ListRow, len(l.Rows))}
+	for i, r := range l.Rows {
+		out.Rows[i] = ListRow{ID: r.ID, Title: r.Title, Description: r.Description}
+	}
+	return out
 }
 
 func buttons(bs []flows.Button) []Button {
@@ -149,10 +165,13 @@ func (biz *Business) category(conv *Machine, topic flows.Topic) flows.Category {
 // does no I/O: the caller commits the returned Turn and publishes its
 // effects.
 func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now time.Time) Turn {
+	previousInbound := s.Conversation.LastInboundAt
 	if in.Timestamp.After(s.Conversation.LastInboundAt) {
 		s.Conversation.LastInboundAt = in.Timestamp
 	}
 	b := newTurn(biz, s, in.ID, in.ID, in.Sender, now)
+	b.inReplyTo = in.ID
+	b.previousInbound = previousInbound
 	b.turn.Conversation.LastInboundAt = s.Conversation.LastInboundAt
 	// A customer who writes is reachable again.
 	b.turn.Conversation.HeldSince = time.Time{}
@@ -252,6 +271,15 @@ func (biz *Business) restart(b *turnBuilder, in Inbound, keyword string) {
 // first matching transition of the current state fires.
 func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized string) {
 	c := &b.turn.Conversation
+	if c.Handoff != "" {
+		// A human agent has the conversation while the customer keeps
+		// writing within a day of their previous message: the bot stays
+		// silent. After a longer pause the bot takes over again.
+		if b.now.Before(b.previousInbound.Add(ServiceWindow)) && c.State == "" {
+			return
+		}
+		c.Handoff = ""
+	}
 	var cs *compiledState
 	if c.State != "" && m != nil {
 		cs = m.states[c.State]
@@ -259,18 +287,15 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 	if cs == nil {
 		m = biz.Machine
 		c.FlowName, c.FlowVersion = m.Flow.Name, m.Flow.Version
+		c.Vars = nil
 		biz.enter(b, m, m.Flow.Start, in.ID)
 		return
 	}
 	if in.ButtonID != "" && in.ButtonTitle == "" {
 		// Some providers send only the id; the title is what the customer saw.
-		for _, bt := range cs.state.Prompt.Buttons {
-			if bt.ID == in.ButtonID {
-				in.ButtonTitle = bt.Title
-			}
-		}
+		in.ButtonTitle = cs.optionTitle(in.ButtonID)
 	}
-	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, normalized)
+	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, in.Text, normalized)
 	if mv == nil {
 		// No transition takes this answer: show the question again rather
 		// than leave the customer without a reply.
@@ -281,8 +306,21 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 	if in.ButtonID != "" {
 		text = in.ButtonTitle
 	}
-	evidence := ConsentEvent{Source: SourceInChannel, Trigger: trigger, InboundID: in.ID, InboundText: text,
+	biz.fire(b, m, mv, trigger, in.ID, text)
+}
+
+// fire takes a transition: its actions, then the next state's prompt.
+// inputID and text are the message that triggered it ("" for a timer).
+func (biz *Business) fire(b *turnBuilder, m *Machine, mv *move, trigger, inputID, text string) {
+	c := &b.turn.Conversation
+	evidence := ConsentEvent{Source: SourceInChannel, Trigger: trigger, InboundID: inputID, InboundText: text,
 		Prompt: c.LastPrompt, FlowName: m.Flow.Name, FlowVersion: m.Flow.Version}
+	for name, value := range mv.t.Set {
+		setVar(c, name, render(value, biz, b.sess.Customer, m.Flow, c))
+	}
+	if mv.t.Capture != "" {
+		setVar(c, mv.t.Capture, text)
+	}
 	if t := mv.t.OptIn; t != "" {
 		ev := evidence
 		ev.Topic, ev.Category, ev.Status = t, biz.category(m, t), OptedIn
@@ -300,6 +338,21 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 			b.recordConsent(ev)
 		}
 	}
+	if q := mv.t.Handoff; q != "" {
+		e := b.effect(EffectHandoff)
+		e.Handoff = &Handoff{Queue: q, Flow: m.Flow.Name, State: string(c.State), Vars: copyVars(c.Vars), At: b.now}
+		b.replies = append(b.replies, e)
+		c.Handoff = q
+		endConversation(c)
+		return
+	}
+	if mv.t.GotoFlow != "" && mv.t.GotoFlow != m.Flow.Name {
+		// Another flow's state: only the business's current flow is
+		// loaded, so the conversation ends here and restarts on its next
+		// message (see docs/flows.md).
+		endConversation(c)
+		return
+	}
 	next, err := m.fire(c.State, mv)
 	if err != nil {
 		// Compile checked every target, so this is a bug: restart cleanly
@@ -307,24 +360,158 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 		next = m.Flow.Start
 	}
 	if mv.t.Goto != "" {
-		biz.enter(b, m, next, in.ID)
+		biz.enter(b, m, next, b.inReplyTo)
 	}
 	if mv.t.End {
-		c.State, c.FlowName, c.FlowVersion = "", "", ""
+		endConversation(c)
 	}
 }
 
-// enter moves the conversation into a state and sends its prompt. A state
-// without transitions ends the conversation once its prompt is sent.
+func endConversation(c *Conversation) {
+	c.State, c.FlowName, c.FlowVersion = "", "", ""
+	c.Timers = nil
+}
+
+func setVar(c *Conversation, name, value string) {
+	if c.Vars == nil {
+		c.Vars = map[string]string{}
+	}
+	c.Vars[name] = value
+}
+
+func copyVars(v map[string]string) map[string]string {
+	if len(v) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(v))
+	for k, x := range v {
+		out[k] = x
+	}
+	return out
+}
+
+// language is the customer's language: the "language" variable if the flow
+// set one, else the flow's.
+func language(c *Conversation, f *flows.Flow) string {
+	if l := c.Vars["language"]; l != "" {
+		return l
+	}
+	return f.Language
+}
+
+// render replaces {{name}} with the conversation's variables, the flow's
+// defaults and the built-ins business, customer and language. An unknown
+// name renders empty (the loader rejects names nothing sets).
+func render(text string, biz *Business, customer CustomerID, f *flows.Flow, c *Conversation) string {
+	if !strings.Contains(text, "{{") {
+		return text
+	}
+	var out strings.Builder
+	for {
+		i := strings.Index(text, "{{")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(text[i:], "}}")
+		if j < 0 {
+			break
+		}
+		out.WriteString(text[:i])
+		name := strings.TrimSpace(text[i+2 : i+j])
+		switch v, ok := c.Vars[name]; {
+		case ok:
+			out.WriteString(v)
+		case name == "business":
+			out.WriteString(f.Business)
+		case name == "customer":
+			out.WriteString(string(customer))
+		case name == "language":
+			out.WriteString(language(c, f))
+		default:
+			out.WriteString(f.Vars[name])
+		}
+		text = text[i+j+2:]
+	}
+	out.WriteString(text)
+	return out.String()
+}
+
+// enter moves the conversation into a state, sends its prompt in the
+// customer's language with its variables filled in, and sets the state's
+// timers. A state without transitions ends the conversation once its prompt
+// is sent.
 func (biz *Business) enter(b *turnBuilder, m *Machine, state flows.StateName, inReplyTo string) {
 	c := &b.turn.Conversation
 	st := m.states[state].state
 	c.State = state
-	c.LastPrompt = st.Prompt.Text
-	b.reply(inReplyTo, st.Prompt)
+	p := st.Prompt.ForLanguage(language(c, m.Flow))
+	p.Text = render(p.Text, biz, b.sess.Customer, m.Flow, c)
+	c.LastPrompt = p.Text
+	b.reply(inReplyTo, p)
+	c.Timers = timersFor(st, c, b.now)
 	if len(st.On) == 0 {
-		c.State, c.FlowName, c.FlowVersion = "", "", ""
+		endConversation(c)
 	}
+}
+
+// timersFor schedules a state's time transitions: "after" counts from now
+// (the prompt just sent); "before_window_closes" from the end of the
+// customer service window, and only while that is still ahead.
+func timersFor(st *flows.State, c *Conversation, now time.Time) []Timer {
+	var out []Timer
+	for i := range st.On {
+		t := &st.On[i]
+		var due time.Time
+		switch {
+		case t.After > 0:
+			due = now.Add(t.After)
+		case t.BeforeWindowCloses > 0:
+			due = c.LastInboundAt.Add(ServiceWindow - t.BeforeWindowCloses)
+			if c.LastInboundAt.IsZero() || !due.After(now) {
+				continue
+			}
+		default:
+			continue
+		}
+		out = append(out, Timer{ID: fmt.Sprintf("%s#%d@%d", st.Name, i, due.Unix()), Due: due, State: st.Name, Transition: i})
+	}
+	return out
+}
+
+// HandleTimer fires a due timer of the conversation's current state. A timer
+// the conversation no longer holds (the customer answered, the state
+// changed) does nothing.
+func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now time.Time) Turn {
+	b := newTurn(biz, s, "timer:"+timer.ID, "timer:"+timer.ID, "", now)
+	c := &b.turn.Conversation
+	held := false
+	for _, t := range c.Timers {
+		if t.ID == timer.ID {
+			held = true
+		}
+	}
+	if !held || conv == nil || c.State != timer.State {
+		return b.done()
+	}
+	cs := conv.states[c.State]
+	if cs == nil || timer.Transition < 0 || timer.Transition >= len(cs.moves) {
+		return b.done()
+	}
+	mv := &cs.moves[timer.Transition]
+	trigger := "timer after " + mv.t.After.String()
+	if mv.t.BeforeWindowCloses > 0 {
+		trigger = "timer before_window_closes " + mv.t.BeforeWindowCloses.String()
+	}
+	// The timer's own transition is spent; the state's others stay.
+	var rest []Timer
+	for _, t := range c.Timers {
+		if t.ID != timer.ID {
+			rest = append(rest, t)
+		}
+	}
+	c.Timers = rest
+	biz.fire(b, conv, mv, trigger, "", "")
+	return b.done()
 }
 
 // HandleSendRequest answers a business's request to message a customer with

@@ -85,33 +85,64 @@ func (m *Machine) fire(src flows.StateName, mv *move) (flows.StateName, error) {
 	return flows.StateName(machine.Current()), nil
 }
 
+// options are the ids the customer can tap: the prompt's buttons, or its
+// list's rows.
+func (cs *compiledState) options() []flows.Button {
+	if l := cs.state.Prompt.List; l != nil {
+		out := make([]flows.Button, len(l.Rows))
+		for i, r := range l.Rows {
+			out[i] = flows.Button{ID: r.ID, Title: r.Title}
+		}
+		return out
+	}
+	return cs.state.Prompt.Buttons
+}
+
+// optionTitle is the title the customer saw for a button or row id.
+func (cs *compiledState) optionTitle(id string) string {
+	for _, o := range cs.options() {
+		if o.ID == id {
+			return o.Title
+		}
+	}
+	return ""
+}
+
 // match returns the first transition of the state that the input triggers
-// and what matched: a tapped button by id, then the text against keyword
-// lists, then a digit naming a button, then "anything else". A button the state no longer has (an old
-// message's) is matched by its title like typed text.
-func (cs *compiledState) match(buttonID, buttonTitle, normalized string) (mv *move, trigger string) {
+// and what matched: a tapped button or list row by id, then the text
+// against keyword lists and regular expressions, then a digit naming a
+// button or row, then "anything else". A button the state no longer has (an
+// old message's) is matched by its title like typed text. Timer transitions
+// never match a message.
+func (cs *compiledState) match(buttonID, buttonTitle, text, normalized string) (mv *move, trigger string) {
 	if buttonID != "" {
 		for i := range cs.moves {
 			if cs.moves[i].t.Button == buttonID {
 				return &cs.moves[i], "button " + buttonID
 			}
 		}
-		normalized = Normalize(buttonTitle)
+		text, normalized = buttonTitle, Normalize(buttonTitle)
 	}
 	for i := range cs.moves {
+		t := cs.moves[i].t
 		if kw := cs.moves[i].keywords; kw != nil {
 			if phrase, ok := kw.Match(normalized); ok {
 				return &cs.moves[i], "keyword " + phrase
 			}
 		}
+		if t.Regex != nil && t.Regex.MatchString(text) {
+			return &cs.moves[i], "regex " + t.Regex.String()
+		}
 	}
-	// A digit picks the prompt's nth button: channels that cannot show
-	// quick replies list them as "1) Yes", and customers answer "1".
-	if buttonID == "" && len(normalized) == 1 && normalized[0] >= '1' && int(normalized[0]-'0') <= len(cs.state.Prompt.Buttons) {
-		id := cs.state.Prompt.Buttons[normalized[0]-'1'].ID
-		for i := range cs.moves {
-			if cs.moves[i].t.Button == id {
-				return &cs.moves[i], "button " + id + " (by number)"
+	// A digit picks the nth option: channels that cannot show quick
+	// replies list them as "1) Yes", and customers answer "1".
+	if options := cs.options(); buttonID == "" && len(normalized) > 0 && len(normalized) <= 2 {
+		if n, err := strconv.Atoi(normalized); err == nil && n >= 1 && n <= len(options) {
+			id := options[n-1].ID
+			for i := range cs.moves {
+				if cs.moves[i].t.Button == id {
+					return &cs.moves[i], "button " + id + " (by number)"
+				}
 			}
 		}
 	}

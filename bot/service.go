@@ -98,7 +98,7 @@ func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessCon
 		if _, dup := s.businesses[bc.ID]; dup {
 			return nil, fmt.Errorf("new service: business %q is configured twice", bc.ID)
 		}
-		kw := NewKeywords(bc.Flow.Language, mergeKeywordSets(bc.Flow.Keywords, bc.Keywords))
+		kw := NewKeywords(bc.Flow.Language, withLanguages(mergeKeywordSets(bc.Flow.Keywords, bc.Keywords), bc.Flow.Languages))
 		m, err := Compile(bc.Flow, kw.Polite())
 		if err != nil {
 			return nil, fmt.Errorf("new service: business %q: %w", bc.ID, err)
@@ -148,6 +148,18 @@ func mergeKeywordSets(flow, override map[string]flows.KeywordSet) map[string]flo
 		out[lang] = set
 	}
 	return out
+}
+
+// withLanguages makes every language the flow writes prompts in an active
+// keyword language (with its default lists unless configured), so a
+// Spanish-speaking customer's ALTO works in a flow with Spanish prompts.
+func withLanguages(sets map[string]flows.KeywordSet, languages []string) map[string]flows.KeywordSet {
+	for _, lang := range languages {
+		if _, ok := sets[lang]; !ok {
+			sets[lang] = flows.KeywordSet{}
+		}
+	}
+	return sets
 }
 
 func machineKey(name, version string) string { return name + "@" + version }

@@ -40,6 +40,10 @@ type Store interface {
 	// MessageStatus returns the latest status recorded for a provider
 	// message id by a committed Turn's Deliveries, or "" when none is.
 	MessageStatus(ctx context.Context, business BusinessID, messageID string) (string, error)
+	// DueTimers returns the timers of every conversation due before
+	// `before`, oldest first, at most limit: what the timer scheduler
+	// fires. Timers are committed as part of the Conversation.
+	DueTimers(ctx context.Context, before time.Time, limit int) ([]DueTimer, error)
 }
 
 // ErrBadInput marks an input that can never succeed (unknown sender,

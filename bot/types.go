@@ -92,6 +92,29 @@ type Conversation struct {
 	// HeldSince is when the provider reported the customer unreachable
 	// (Meta 131026); zero when not held. An inbound message clears it.
 	HeldSince time.Time `json:"held_since,omitzero"`
+	// Vars are the conversation's variables (set and capture actions, and
+	// "language" for the customer's language).
+	Vars map[string]string `json:"vars,omitempty"`
+	// Timers are the flow timers pending for the current state.
+	Timers []Timer `json:"timers,omitempty"`
+	// Handoff is the queue of the human agent the conversation was handed
+	// to; the bot stays silent (but for global keywords) until it ends.
+	Handoff string `json:"handoff,omitempty"`
+}
+
+// Timer is a pending time transition of the conversation's current state.
+type Timer struct {
+	ID         string          `json:"id"` // unique per customer: state, transition and the time it was set
+	Due        time.Time       `json:"due"`
+	State      flows.StateName `json:"state"`
+	Transition int             `json:"transition"` // index in the state's transitions
+}
+
+// DueTimer is a timer that is due, with whose it is.
+type DueTimer struct {
+	Business BusinessID
+	Customer CustomerID
+	Timer    Timer
 }
 
 // DeliveryRecord is the latest known status of one outbound message.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -12,10 +13,10 @@ import (
 // The keys allowed in each kind of mapping, in the order the docs give them
 // (the order of "allowed keys are ..." in messages).
 var (
-	flowKeys       = []string{"name", "business", "language", "help", "messages", "keywords", "topics", "templates", "start", "states"}
+	flowKeys       = []string{"name", "business", "language", "help", "messages", "keywords", "vars", "fragments", "topics", "templates", "start", "states"}
 	messageKeys    = []string{"stopped", "restarted", "not_stopped"}
 	keywordSetKeys = []string{"opt_out", "opt_in", "help", "polite"}
-	topicKeys      = []string{"category", "description"}
+	topicKeys      = []string{"category", "description", "aliases", "frequency_cap", "granted_by"}
 	templateKeys   = []string{"name", "language", "topic"}
 )
 
@@ -30,6 +31,13 @@ var (
 	topicRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
+// GrantSources are the sources other than the chat itself that may grant
+// a topic (`granted_by:`), in documentation order. They are the values of
+// bot.Source but for in_channel, the chat: flows cannot import bot, so the
+// list lives here. Keep the two in sync; flows/lint's tests check that they
+// are.
+var GrantSources = []string{"web", "signup", "sms_campaign", "email_campaign", "live_chat", "api", "provider"}
+
 // flow decodes the top-level mapping into f.
 func (l *loader) flow(root *yaml.Node, f *Flow) {
 	root = l.resolve(root)
@@ -39,11 +47,20 @@ func (l *loader) flow(root *yaml.Node, f *Flow) {
 	}
 	fs := l.fields(root, "at the top level", flowKeys)
 	l.header(root, fs, f)
+	l.language = f.Language
 	if fd, ok := fs.get("messages"); ok {
 		f.Messages = l.messages(fd.value)
 	}
 	if fd, ok := fs.get("keywords"); ok {
 		f.Keywords = l.keywords(fd.value)
+	}
+	// Variables and fragments come before the states that use them,
+	// wherever they are in the file.
+	if fd, ok := fs.get("vars"); ok {
+		f.Vars = l.decodeVars(fd.value)
+	}
+	if fd, ok := fs.get("fragments"); ok {
+		l.decodeFragments(fd.value)
 	}
 	if fd, ok := fs.get("topics"); ok {
 		f.Topics = l.topics(fd.value)
@@ -202,7 +219,53 @@ func (l *loader) topic(e field) TopicDef {
 	} else if fs.missing("description") {
 		l.addf(e.key, "missing description in %s (say what the customer will receive)", where)
 	}
+	if fd, ok := fs.get("aliases"); ok {
+		_, t.Aliases = l.words(fd.value, "aliases of "+where)
+	}
+	if fd, ok := fs.get("frequency_cap"); ok {
+		t.FrequencyCap = l.positiveInt(fd.value, "frequency_cap of "+where)
+	}
+	if fd, ok := fs.get("granted_by"); ok {
+		t.GrantedBy = l.grantSources(fd.value, where)
+	}
 	return t
+}
+
+// positiveInt reads a whole number above 0; it returns 0 after reporting
+// anything else.
+func (l *loader) positiveInt(n *yaml.Node, subject string) int {
+	n = l.resolve(n)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
+		if v, err := strconv.ParseInt(n.Value, 0, 32); err == nil && v > 0 {
+			return int(v)
+		}
+	}
+	l.addf(n, "%s must be a whole number above 0; found %s", subject, describe(n))
+	return 0
+}
+
+// grantSources decodes a topic's granted_by list.
+func (l *loader) grantSources(n *yaml.Node, where string) []string {
+	subject := "granted_by of " + where
+	nodes, words := l.words(n, subject)
+	var out []string
+	for i, w := range words {
+		switch {
+		case w == "in_channel":
+			l.addf(nodes[i], "source 'in_channel' in %s is the chat itself, which grants a topic through a transition's opt_in; granted_by lists the other sources", subject)
+		case !slices.Contains(GrantSources, w):
+			hint := didYouMean(w, GrantSources)
+			if hint == "" {
+				hint = "; allowed are " + strings.Join(GrantSources, ", ")
+			}
+			l.addf(nodes[i], "unknown source %s in %s%s", quote(w), subject, hint)
+		case slices.Contains(out, w):
+			l.addf(nodes[i], "source %s is listed twice in %s", quote(w), subject)
+		default:
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // category decodes a topic's category.

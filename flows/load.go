@@ -66,6 +66,13 @@ type loader struct {
 	exploded  *Problem // aliases reached maxVisits; see resolve
 
 	refs []ref // names to check once every state and topic is known
+
+	language  string            // the flow's language, once the header is read
+	fragments map[string]string // `fragments:`, by name
+	fragOrder []string          // fragment names in file order, for suggestions
+	vars      []varDef          // variables declared, set or captured, in file order
+	varRefs   []varRef          // {{name}} uses, checked once every variable is known
+	langSets  []langSet         // set: {language: …}, checked once Languages is known
 }
 
 // err returns the problems found as a *LoadError, or nil if there are none.
@@ -90,7 +97,10 @@ func (l *loader) load(src []byte) *Flow {
 	}
 	f := &Flow{Language: "en", States: make(map[StateName]*State)}
 	l.flow(root, f)
+	f.Languages = languages(f)
 	l.checkRefs(f)
+	l.checkVars()
+	l.checkLanguageSets(f)
 	return f
 }
 

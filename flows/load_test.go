@@ -214,7 +214,7 @@ states:
     prompt: Hi
     on: [{button: ok, goto: a}]
 `,
-			want: []string{"8:19: unknown button 'ok' in transition 1 of state 'b'; the prompt of state 'b' has no buttons"},
+			want: []string{"8:19: unknown button 'ok' in transition 1 of state 'b'; the prompt of state 'b' has no buttons or list rows"},
 		},
 		{
 			name: "keywords compare trimmed and case-insensitively",
@@ -224,7 +224,7 @@ states:
 		{
 			name: "same keyword twice in one transition is harmless",
 			src:  minimal + "    on:\n      - keywords: [yes, YES]\n        end: true\n      - else: true\n        bogus: 1\n        end: true\n",
-			want: []string{"9:9: unknown key 'bogus' in transition 2 of state 'welcome'; allowed keys are button, keywords, else, goto, end, opt_in, opt_out"},
+			want: []string{"9:9: unknown key 'bogus' in transition 2 of state 'welcome'; allowed keys are button, keywords, regex, else, after, before_window_closes, goto, end, opt_in, opt_out, set, capture, handoff"},
 		},
 		{
 			name: "syntax error",
@@ -284,7 +284,7 @@ func TestLoadErrorType(t *testing.T) {
 	}
 	want := "bad.yaml:1:1: missing business name (add business: with the name customers know)\n" +
 		"bad.yaml:1:1: no states: a flow needs at least one state\n" +
-		"bad.yaml:2:1: unknown key 'bogus' at the top level; allowed keys are name, business, language, help, messages, keywords, topics, templates, start, states"
+		"bad.yaml:2:1: unknown key 'bogus' at the top level; allowed keys are name, business, language, help, messages, keywords, vars, fragments, topics, templates, start, states"
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}

@@ -4,28 +4,30 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"unicode/utf8"
+	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
 var (
 	stateKeys      = []string{"prompt", "on"}
-	promptKeys     = []string{"text", "buttons"}
-	buttonKeys     = []string{"id", "title"}
-	transitionKeys = []string{"button", "keywords", "else", "goto", "end", "opt_in", "opt_out"}
+	transitionKeys = []string{"button", "keywords", "regex", "else", "after", "before_window_closes", "goto", "end", "opt_in", "opt_out", "set", "capture", "handoff"}
 )
 
-// nameRe is a state name or a button id.
-var nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
-
-// WhatsApp's limits on what a prompt can be sent as.
-const (
-	maxButtons     = 3    // quick-reply buttons per message
-	maxButtonTitle = 20   // characters of a button title
-	maxTextBody    = 4096 // characters of a text message
-	maxButtonsBody = 1024 // characters of the body of a message with buttons
+var (
+	// nameRe is a state name or a button or row id.
+	nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+	// flowNameRe is the flow part of a goto to another flow: a flow's
+	// name or its file's base name.
+	flowNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	// queueRe is the queue of a handoff.
+	queueRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 )
+
+// windowLength is the length of WhatsApp's customer service window: after
+// the customer's last message, free-form messages may be sent this long.
+const windowLength = 24 * time.Hour
 
 // states decodes the states and sets the default start state.
 func (l *loader) states(root *yaml.Node, fs fieldMap, f *Flow) {
@@ -81,127 +83,52 @@ func (l *loader) state(e field) *State {
 		l.addf(e.key, "missing prompt in %s", where)
 	}
 	if fd, ok := fs.get("on"); ok {
-		s.On = l.transitions(fd.value, where, s.Prompt.Buttons)
+		s.On = l.transitions(fd.value, where, s.Prompt)
 	}
 	return s
-}
-
-// prompt decodes a state's prompt: plain text, or text with buttons.
-func (l *loader) prompt(n *yaml.Node, where string) Prompt {
-	var p Prompt
-	n = l.resolve(n)
-	text := n // the node of the prompt's text
-	switch n.Kind {
-	case yaml.ScalarNode:
-	case yaml.MappingNode:
-		fs := l.fields(n, "in prompt of "+where, promptKeys)
-		if fd, ok := fs.get("buttons"); ok {
-			p.Buttons = l.buttons(fd.value, where)
-		}
-		fd, ok := fs.get("text")
-		if !ok {
-			if fs.missing("text") {
-				l.addf(n, "missing text in prompt of %s", where)
-			}
-			return p
-		}
-		text = l.resolve(fd.value)
-	default:
-		l.wrongKind(n, "prompt of "+where, "text, or a mapping with text and buttons")
-		return p
-	}
-	subject := "prompt text of " + where
-	p.Text, _ = l.requiredText(text, subject)
-	length := utf8.RuneCountInString(p.Text)
-	switch {
-	case len(p.Buttons) > 0 && length > maxButtonsBody:
-		l.addf(text, "%s is %d characters long; WhatsApp allows at most %d in a message with buttons", subject, length, maxButtonsBody)
-	case length > maxTextBody:
-		l.addf(text, "%s is %d characters long; WhatsApp allows at most %d", subject, length, maxTextBody)
-	}
-	return p
-}
-
-// buttons decodes a prompt's quick-reply buttons.
-func (l *loader) buttons(n *yaml.Node, where string) []Button {
-	items := l.sequence(n, "buttons of "+where, "a list of buttons")
-	var out []Button
-	first := make(map[string]int) // id -> line
-	for i, item := range items {
-		if i == maxButtons {
-			l.addf(l.resolve(item), "%s has %d buttons; WhatsApp allows at most %d", where, len(items), maxButtons)
-		}
-		b, ok := l.button(fmt.Sprintf("button %d of %s", i+1, where), item)
-		if !ok {
-			continue
-		}
-		if line, dup := first[b.ID]; dup {
-			l.addAt(b.Pos, "duplicate button id %s in %s (first at line %d)", quote(b.ID), where, line)
-			continue
-		}
-		first[b.ID] = b.Pos.Line
-		out = append(out, b)
-	}
-	return out
-}
-
-// button decodes one button; ok is false if it has no usable id.
-func (l *loader) button(where string, item *yaml.Node) (b Button, ok bool) {
-	n, ok := l.mapping(item, where, "a mapping with id and title")
-	if !ok {
-		if isNull(n) {
-			l.addf(n, "%s is empty: give it an id and a title", where)
-		}
-		return b, false
-	}
-	b.Pos = posOf(n)
-	fs := l.fields(n, "in "+where, buttonKeys)
-	if fd, ok := fs.get("id"); ok {
-		if id, ok := l.requiredText(fd.value, "id of "+where); ok {
-			b.ID = id
-			if !nameRe.MatchString(id) {
-				l.addf(l.resolve(fd.value), "invalid button id %s in %s: use letters, digits, '_' and '-', starting with a letter", quote(id), where)
-			}
-		}
-	} else if fs.missing("id") {
-		l.addf(n, "missing id in %s", where)
-	}
-	if fd, ok := fs.get("title"); ok {
-		if title, ok := l.requiredText(fd.value, "title of "+where); ok {
-			b.Title = title
-			if length := utf8.RuneCountInString(title); length > maxButtonTitle {
-				l.addf(l.resolve(fd.value), "title of %s is %d characters long; WhatsApp allows at most %d", where, length, maxButtonTitle)
-			}
-		}
-	} else if fs.missing("title") {
-		l.addf(n, "missing title in %s", where)
-	}
-	return b, b.ID != ""
 }
 
 // triggers is what the transitions of one state match on, to find
 // transitions that could never match because an earlier one would.
 type triggers struct {
 	where     string   // "state 'welcome'"
-	buttons   []string // ids of the state's buttons
-	count     int      // transitions in the state
+	ids       []string // ids of the prompt's buttons, or of its list's rows
+	list      bool     // ids are list rows
 	byButton  map[string]int
 	byKeyword map[string]int // normalised keyword -> transition number
-	elseAt    int            // number of the first else transition, or 0
+	byRegex   map[string]int
+	elseAt    int        // number of the first else transition, or 0
+	elseKey   *yaml.Node // its else: key
+	lastMsg   int        // number of the last transition that is not a timer
+	afterAt   int        // number of the after transition, or 0
+	windowAt  int        // number of the before_window_closes transition, or 0
 }
 
 // transitions decodes a state's on: list.
-func (l *loader) transitions(n *yaml.Node, where string, buttons []Button) []Transition {
+func (l *loader) transitions(n *yaml.Node, where string, p Prompt) []Transition {
 	items := l.sequence(n, "'on' in "+where, "a list of transitions")
-	tr := &triggers{where: where, count: len(items), byButton: make(map[string]int), byKeyword: make(map[string]int)}
-	for _, b := range buttons {
-		tr.buttons = append(tr.buttons, b.ID)
+	tr := &triggers{where: where, byButton: make(map[string]int), byKeyword: make(map[string]int), byRegex: make(map[string]int)}
+	for _, b := range p.Buttons {
+		tr.ids = append(tr.ids, b.ID)
+	}
+	if p.List != nil && len(p.Buttons) == 0 {
+		tr.list = true
+		for _, r := range p.List.Rows {
+			tr.ids = append(tr.ids, r.ID)
+		}
 	}
 	var out []Transition
 	for i, item := range items {
-		if t, ok := l.transition(i+1, item, tr); ok {
+		t, ok := l.transition(i+1, item, tr)
+		if ok {
 			out = append(out, t)
 		}
+		if !ok || !t.IsTimer() {
+			tr.lastMsg = i + 1
+		}
+	}
+	if tr.elseAt != 0 && tr.lastMsg > tr.elseAt {
+		l.addf(tr.elseKey, "else in transition %d of %s is not the last transition: the transitions after it can never match", tr.elseAt, where)
 	}
 	return out
 }
@@ -213,28 +140,43 @@ func (l *loader) transition(i int, item *yaml.Node, tr *triggers) (Transition, b
 	n, ok := l.mapping(item, where, "a mapping with a trigger and goto or end")
 	if !ok {
 		if isNull(n) {
-			l.addf(n, "%s is empty: give it a trigger (button, keywords or else) and goto or end", where)
+			l.addf(n, "%s is empty: give it a trigger (button, keywords, regex, else, after or before_window_closes) and goto, end or handoff", where)
 		}
 		return t, false
 	}
 	t.Pos = posOf(n)
 	fs := l.fields(n, "in "+where, transitionKeys)
-	l.trigger(i, n, fs, tr, &t)
-	l.effects(n, fs, where, &t)
+	timer := l.trigger(i, n, fs, tr, &t)
+	l.effects(n, fs, where, timer, &t)
 	return t, true
 }
 
-// trigger decodes what a transition matches on: button, keywords or else.
-func (l *loader) trigger(i int, n *yaml.Node, fs fieldMap, tr *triggers, t *Transition) {
+// trigger decodes what a transition matches on: a message (button,
+// keywords, regex), any message (else) or a timer (after,
+// before_window_closes). It reports whether the transition is a timer.
+func (l *loader) trigger(i int, n *yaml.Node, fs fieldMap, tr *triggers, t *Transition) (timer bool) {
 	where := fmt.Sprintf("transition %d of %s", i, tr.where)
 	fb, hasButton := fs.get("button")
 	fk, hasKeywords := fs.get("keywords")
+	fr, hasRegex := fs.get("regex")
 	fe, hasElse := fs.get("else")
-	switch {
-	case fs.missing("button") && fs.missing("keywords") && fs.missing("else"):
-		l.addf(n, "%s has no trigger: give it button, keywords or else: true", where)
-	case hasElse && (hasButton || hasKeywords):
-		l.addf(fe.key, "else in %s cannot be combined with button or keywords: else matches any message", where)
+	fa, hasAfter := fs.get("after")
+	fw, hasWindow := fs.get("before_window_closes")
+	message := hasButton || hasKeywords || hasRegex
+	if fs.missing("button") && fs.missing("keywords") && fs.missing("regex") && fs.missing("else") &&
+		fs.missing("after") && fs.missing("before_window_closes") {
+		l.addf(n, "%s has no trigger: give it button, keywords, regex, else: true, after or before_window_closes", where)
+	}
+	if hasElse && message {
+		l.addf(fe.key, "else in %s cannot be combined with button, keywords or regex: else matches any message", where)
+	}
+	for _, fd := range []field{fa, fw} {
+		if fd.key != nil && (message || hasElse) {
+			l.addf(fd.key, "%s in %s cannot be combined with button, keywords, regex or else: it fires on time, not on a message", fd.key.Value, where)
+		}
+	}
+	if hasAfter && hasWindow {
+		l.addf(fw.key, "after and before_window_closes in %s are two timers: give each its own transition", where)
 	}
 	if hasButton {
 		l.transitionButton(i, fb.value, where, tr, t)
@@ -242,18 +184,34 @@ func (l *loader) trigger(i int, n *yaml.Node, fs fieldMap, tr *triggers, t *Tran
 	if hasKeywords {
 		l.transitionKeywords(i, fk.value, where, tr, t)
 	}
+	if hasRegex {
+		l.transitionRegex(i, fr.value, where, tr, t)
+	}
 	if hasElse {
 		t.Else = l.flag(fe.value, "else in "+where)
-		switch {
-		case tr.elseAt != 0:
+		if tr.elseAt != 0 {
 			l.addf(fe.key, "more than one else in %s (first in transition %d)", tr.where, tr.elseAt)
-		case i < tr.count:
-			tr.elseAt = i
-			l.addf(fe.key, "else in %s is not the last transition: the transitions after it can never match", where)
-		default:
-			tr.elseAt = i
+		} else {
+			tr.elseAt, tr.elseKey = i, fe.key
 		}
 	}
+	if hasAfter {
+		t.After = l.duration(fa.value, "after in "+where, 0)
+		if tr.afterAt != 0 {
+			l.addf(fa.key, "more than one after in %s (first in transition %d)", tr.where, tr.afterAt)
+		} else {
+			tr.afterAt = i
+		}
+	}
+	if hasWindow {
+		t.BeforeWindowCloses = l.duration(fw.value, "before_window_closes in "+where, windowLength)
+		if tr.windowAt != 0 {
+			l.addf(fw.key, "more than one before_window_closes in %s (first in transition %d)", tr.where, tr.windowAt)
+		} else {
+			tr.windowAt = i
+		}
+	}
+	return (hasAfter || hasWindow) && !message && !hasElse
 }
 
 func (l *loader) transitionButton(i int, n *yaml.Node, where string, tr *triggers, t *Transition) {
@@ -263,7 +221,7 @@ func (l *loader) transitionButton(i int, n *yaml.Node, where string, tr *trigger
 	}
 	t.Button = id
 	n = l.resolve(n)
-	if !slices.Contains(tr.buttons, id) {
+	if !slices.Contains(tr.ids, id) {
 		l.addf(n, "unknown button %s in %s%s", quote(id), where, buttonHint(id, tr))
 		return
 	}
@@ -276,13 +234,16 @@ func (l *loader) transitionButton(i int, n *yaml.Node, where string, tr *trigger
 
 // buttonHint completes "unknown button 'x'" with what the state offers.
 func buttonHint(id string, tr *triggers) string {
-	if len(tr.buttons) == 0 {
-		return "; the prompt of " + tr.where + " has no buttons"
+	if len(tr.ids) == 0 {
+		return "; the prompt of " + tr.where + " has no buttons or list rows"
 	}
-	if hint := didYouMean(id, tr.buttons); hint != "" {
+	if hint := didYouMean(id, tr.ids); hint != "" {
 		return hint
 	}
-	return "; the buttons of " + tr.where + " are " + list(tr.buttons)
+	if tr.list {
+		return "; the rows of the list of " + tr.where + " are " + list(tr.ids)
+	}
+	return "; the buttons of " + tr.where + " are " + list(tr.ids)
 }
 
 func (l *loader) transitionKeywords(i int, n *yaml.Node, where string, tr *triggers, t *Transition) {
@@ -304,24 +265,91 @@ func (l *loader) transitionKeywords(i int, n *yaml.Node, where string, tr *trigg
 	}
 }
 
-// effects decodes what a transition does: goto, end, opt_in and opt_out.
-func (l *loader) effects(n *yaml.Node, fs fieldMap, where string, t *Transition) {
+// transitionRegex decodes a regex: RE2 syntax, as written (surrounding
+// space included).
+func (l *loader) transitionRegex(i int, n *yaml.Node, where string, tr *triggers, t *Transition) {
+	s, ok := l.text(n, "regex in "+where)
+	if !ok {
+		return
+	}
+	n = l.resolve(n)
+	if s == "" {
+		l.addf(n, "regex in %s is empty", where)
+		return
+	}
+	re, err := regexp.Compile(s)
+	if err != nil {
+		l.addf(n, "invalid regex in %s: %s", where, oneLine(err.Error()))
+		return
+	}
+	t.Regex = re
+	if first, dup := tr.byRegex[s]; dup {
+		l.addf(n, "regex %s is already used by transition %d of %s", quote(s), first, tr.where)
+		return
+	}
+	tr.byRegex[s] = i
+}
+
+// oneLine escapes line breaks, so that a message quoting a value stays on
+// one line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\u0085", `\u0085`, "\u2028", `\u2028`, "\u2029", `\u2029`).Replace(s)
+}
+
+// duration decodes a timer's duration, which must be above 0 and, when
+// limit is not 0, below it.
+func (l *loader) duration(n *yaml.Node, subject string, limit time.Duration) time.Duration {
+	s, ok := l.text(n, subject)
+	if !ok {
+		return 0
+	}
+	n = l.resolve(n)
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil || strings.TrimSpace(s) == "":
+		l.addf(n, "%s must be a duration such as 30m or 2h; found %s", subject, describe(n))
+	case d <= 0:
+		l.addf(n, "%s must be above 0; found %s", subject, describe(n))
+	case limit > 0 && d >= limit:
+		l.addf(n, "%s must be less than 24h, the length of the customer service window; found %s", subject, describe(n))
+	default:
+		return d
+	}
+	return 0
+}
+
+// effects decodes what a transition does: goto, end, handoff, opt_in,
+// opt_out, set and capture. timer says whether the transition fires on
+// time rather than on a message.
+func (l *loader) effects(n *yaml.Node, fs fieldMap, where string, timer bool, t *Transition) {
 	fg, hasGoto := fs.get("goto")
 	fe, hasEnd := fs.get("end")
-	if fs.missing("goto") && fs.missing("end") {
-		l.addf(n, "%s has neither goto nor end: true", where)
+	fh, hasHandoff := fs.get("handoff")
+	if fs.missing("goto") && fs.missing("end") && fs.missing("handoff") {
+		l.addf(n, "%s has no goto, end: true or handoff", where)
 	}
 	if hasGoto {
-		if s, ok := l.requiredText(fg.value, "goto in "+where); ok {
-			t.Goto = StateName(s)
-			l.refs = append(l.refs, ref{kind: refState, name: s, node: l.resolve(fg.value), use: "goto"})
-		}
+		l.gotoTarget(fg.value, where, t)
 	}
 	if hasEnd {
 		t.End = l.flag(fe.value, "end in "+where)
 	}
+	if hasHandoff {
+		if hasGoto || hasEnd {
+			l.addf(fh.key, "handoff in %s cannot be combined with goto or end: the conversation ends in the handoff", where)
+		}
+		if s, ok := l.requiredText(fh.value, "handoff in "+where); ok {
+			t.Handoff = s
+			if !queueRe.MatchString(s) {
+				l.addf(l.resolve(fh.value), "invalid handoff queue %s in %s: use letters, digits, '_', '-' and '.'", quote(s), where)
+			}
+		}
+	}
 	if fd, ok := fs.get("opt_in"); ok {
 		t.OptIn = l.consentTopic(fd.value, "opt_in", where)
+		if timer {
+			l.addf(fd.key, "opt_in in %s cannot fire on a timer: consent needs the customer's own answer", where)
+		}
 	}
 	if fd, ok := fs.get("opt_out"); ok {
 		t.OptOut = l.consentTopic(fd.value, "opt_out", where)
@@ -329,6 +357,94 @@ func (l *loader) effects(n *yaml.Node, fs fieldMap, where string, t *Transition)
 			l.addf(l.resolve(fd.value), "%s opts in to and out of topic %s at once", where, quote(string(t.OptIn)))
 		}
 	}
+	if fd, ok := fs.get("set"); ok {
+		t.Set = l.set(fd.value, where)
+	}
+	if fd, ok := fs.get("capture"); ok {
+		t.Capture = l.capture(fd.value, where)
+		if timer {
+			l.addf(fd.key, "capture in %s has nothing to capture: a timer fires without a message", where)
+		}
+	}
+}
+
+// gotoTarget decodes a goto: a state of this flow, or flow/state for a
+// state of another flow of the business, which only its syntax is checked
+// of.
+func (l *loader) gotoTarget(n *yaml.Node, where string, t *Transition) {
+	s, ok := l.requiredText(n, "goto in "+where)
+	if !ok {
+		return
+	}
+	n = l.resolve(n)
+	flow, state, cross := strings.Cut(s, "/")
+	if !cross {
+		t.Goto = StateName(s)
+		l.refs = append(l.refs, ref{kind: refState, name: s, node: n, use: "goto"})
+		return
+	}
+	if !flowNameRe.MatchString(flow) || !nameRe.MatchString(state) {
+		l.addf(n, "invalid goto %s in %s: write a state of this flow, or flow/state for a state of another flow", quote(s), where)
+		return
+	}
+	t.GotoFlow, t.Goto = flow, StateName(state)
+}
+
+// set decodes a transition's set: mapping of variables to values.
+func (l *loader) set(n *yaml.Node, where string) map[string]string {
+	subject := "set of " + where
+	n, ok := l.mapping(n, subject, "a mapping of variable names to values")
+	if !ok || len(n.Content) == 0 {
+		if ok || isNull(n) {
+			l.addf(n, "%s is empty: give it variable: value pairs (or leave it out)", subject)
+		}
+		return nil
+	}
+	out := make(map[string]string)
+	for _, e := range l.entries(n, "in "+subject, "variable") {
+		name := e.key.Value
+		switch {
+		case name == VarBusiness || name == VarCustomer:
+			l.addf(e.key, "variable %s is built in and cannot be set", quote(name))
+			continue
+		case !varNameRe.MatchString(name):
+			l.addf(e.key, "invalid variable name %s in %s: use lowercase letters, digits and '_', starting with a letter", quote(name), subject)
+			continue
+		}
+		s, ok := l.text(e.value, "value of "+quote(name)+" in "+subject)
+		if !ok {
+			continue
+		}
+		v := l.resolve(e.value)
+		s = l.richText(s, v, subject, textValue)
+		if name == VarLanguage {
+			l.langSets = append(l.langSets, langSet{value: s, node: v, where: where})
+		} else {
+			l.vars = append(l.vars, varDef{name: name, node: e.key})
+		}
+		out[name] = s
+	}
+	return out
+}
+
+// capture decodes the variable a transition stores the customer's answer
+// in.
+func (l *loader) capture(n *yaml.Node, where string) string {
+	name, ok := l.requiredText(n, "capture in "+where)
+	if !ok {
+		return ""
+	}
+	n = l.resolve(n)
+	switch {
+	case slices.Contains(BuiltinVars, name):
+		l.addf(n, "variable %s is built in and cannot be captured", quote(name))
+		return ""
+	case !varNameRe.MatchString(name):
+		l.addf(n, "invalid variable name %s in capture of %s: use lowercase letters, digits and '_', starting with a letter", quote(name), where)
+		return ""
+	}
+	l.vars = append(l.vars, varDef{name: name, node: n})
+	return name
 }
 
 // consentTopic decodes the topic of an opt_in or opt_out. Only opt_out may

@@ -116,22 +116,7 @@ func (r *testRun) step(ctx context.Context, i int) *Failure {
 			return fail("the engine to take the message", "error: "+err.Error())
 		}
 		r.pending, r.replies = nil, 0
-		for _, e := range effects {
-			switch {
-			case e.Kind == bot.EffectConsent:
-				r.log("consent: %s %s", e.Consent.Topic, e.Consent.Status)
-			case e.Kind == bot.EffectMessage && e.Message != nil:
-				rp := reply{line: "bot: " + replyText(e.Message), text: e.Message.Text}
-				r.transcript = append(r.transcript, rp.line)
-				r.pending = append(r.pending, rp)
-				r.replies++
-			case e.Kind == bot.EffectRefused && e.Refusal != nil:
-				rp := reply{line: "bot: (reply refused: " + string(e.Refusal.Reason) + ")", refused: true}
-				r.transcript = append(r.transcript, rp.line)
-				r.pending = append(r.pending, rp)
-				r.replies++
-			}
-		}
+		r.record(effects)
 	case StepBot:
 		want := "a reply " + st.Match.String()
 		if len(r.pending) == 0 {
@@ -185,8 +170,16 @@ func (r *testRun) step(ctx context.Context, i int) *Failure {
 			return fail("consent {"+strings.Join(want, ", ")+"}", "consent {"+strings.Join(got, ", ")+"}")
 		}
 	case StepWait:
-		r.sim.now = r.sim.now.Add(st.Wait)
 		r.log("wait: %s", formatDuration(st.Wait))
+		effects, err := r.sim.Advance(ctx, st.Wait)
+		if err != nil {
+			return fail("the flow's timers to fire", "error: "+err.Error())
+		}
+		if len(effects) > 0 {
+			// What a timer sends is checked like a reply.
+			r.pending, r.replies = nil, 0
+			r.record(effects)
+		}
 	case StepSendTemplate, StepSendText:
 		req := bot.SendRequest{ID: id, Customer: r.t.Customer}
 		what := ""
@@ -320,4 +313,24 @@ func (st Step) String() string {
 		return s
 	}
 	return string(st.Kind)
+}
+
+// record logs a turn's effects and queues its replies for bot steps.
+func (r *testRun) record(effects []bot.Effect) {
+	for _, e := range effects {
+		switch {
+		case e.Kind == bot.EffectConsent:
+			r.log("consent: %s %s", e.Consent.Topic, e.Consent.Status)
+		case e.Kind == bot.EffectMessage && e.Message != nil:
+			rp := reply{line: "bot: " + replyText(e.Message), text: e.Message.Text}
+			r.transcript = append(r.transcript, rp.line)
+			r.pending = append(r.pending, rp)
+			r.replies++
+		case e.Kind == bot.EffectRefused && e.Refusal != nil:
+			rp := reply{line: "bot: (reply refused: " + string(e.Refusal.Reason) + ")", refused: true}
+			r.transcript = append(r.transcript, rp.line)
+			r.pending = append(r.pending, rp)
+			r.replies++
+		}
+	}
 }

@@ -203,6 +203,37 @@ func (sim *Simulator) Run(ctx context.Context, in io.Reader, out io.Writer) erro
 	return nil
 }
 
+// Advance moves the clock forward by d, firing every flow timer that falls
+// due on the way at its own due time, and returns their effects in order.
+func (sim *Simulator) Advance(ctx context.Context, d time.Duration) ([]bot.Effect, error) {
+	target := sim.now.Add(d)
+	var effects []bot.Effect
+	for {
+		due, err := sim.store.DueTimers(ctx, target.Add(time.Microsecond), 1)
+		if err != nil {
+			return effects, err
+		}
+		if len(due) == 0 {
+			break
+		}
+		if due[0].Timer.Due.After(sim.now) {
+			sim.now = due[0].Timer.Due
+		}
+		fired, err := sim.svc.HandleTimer(ctx, due[0])
+		if err != nil {
+			return effects, err
+		}
+		effects = append(effects, fired...)
+		if len(fired) == 0 {
+			// A stale timer: HandleTimer dropped nothing from the store, so
+			// stop here rather than loop on it.
+			break
+		}
+	}
+	sim.now = target
+	return effects, nil
+}
+
 // Step runs one input line and returns its output lines.
 func (sim *Simulator) Step(ctx context.Context, line []byte, lineNo int) []Output {
 	cmd, err := ParseLine(line, lineNo)
@@ -217,8 +248,7 @@ func (sim *Simulator) Step(ctx context.Context, line []byte, lineNo int) []Outpu
 	case cmd.send != nil:
 		effects, err = sim.svc.HandleSendRequest(ctx, *cmd.send)
 	default:
-		sim.now = sim.now.Add(cmd.advance)
-		return nil
+		effects, err = sim.Advance(ctx, cmd.advance)
 	}
 	if err != nil {
 		return []Output{{Type: "error", Line: lineNo, Message: err.Error()}}

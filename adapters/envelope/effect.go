@@ -37,6 +37,7 @@ const DecisionSuffix = "/decision"
 //	EffectDelivery a DeliveryStatus on delivery.<business> (business set,
 //	               id the provider message id)
 //	EffectNotice   a CustomerNotice on notice.<business>
+//	EffectHandoff  a HandoffRequest on handoff.<business>
 //
 // Every envelope's Nats-Msg-Id is the effect id (plus DecisionSuffix for
 // the decision of an allowed send request).
@@ -60,6 +61,12 @@ func FromEffect(e bot.Effect) ([]Published, error) {
 		}
 		for _, b := range m.Buttons {
 			out.Buttons = append(out.Buttons, Button{ID: b.ID, Title: b.Title})
+		}
+		if m.List != nil {
+			out.List = &List{Button: m.List.Button}
+			for _, r := range m.List.Rows {
+				out.List.Rows = append(out.List.Rows, ListRow{ID: r.ID, Title: r.Title, Description: r.Description})
+			}
 		}
 		pubs := make([]Published, 0, 2)
 		p, err := published(e, SubjectOutbound, e.Sender, e.ID, TypeOutbound, out)
@@ -132,6 +139,20 @@ func FromEffect(e bot.Effect) ([]Published, error) {
 			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
 		}
 		p, err := published(e, SubjectNotice, string(e.Business), e.ID, TypeNotice, n)
+		if err != nil {
+			return nil, err
+		}
+		return []Published{p}, nil
+	case bot.EffectHandoff:
+		if e.Handoff == nil {
+			return nil, fmt.Errorf("effect %q: kind %q without a handoff", e.ID, e.Kind)
+		}
+		h := HandoffRequest{ID: e.ID, Business: e.Business, Customer: e.Customer, Sender: e.Sender,
+			Queue: e.Handoff.Queue, Flow: e.Handoff.Flow, State: e.Handoff.State, Vars: maps.Clone(e.Handoff.Vars), At: e.Handoff.At}
+		if err := h.Validate(); err != nil {
+			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
+		}
+		p, err := published(e, SubjectHandoff, string(e.Business), e.ID, TypeHandoff, h)
 		if err != nil {
 			return nil, err
 		}

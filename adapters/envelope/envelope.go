@@ -25,6 +25,7 @@ const (
 	TypeConsent  = "consent_change"
 	TypeDecision = "send_decision"
 	TypeNotice   = "customer_notice"
+	TypeHandoff  = "handoff_request"
 	// Adapter-side envelopes.
 	TypeSignal     = "consent_signal"
 	TypeEvent      = "provider_event"
@@ -33,7 +34,7 @@ const (
 
 // Types lists every envelope type, in documentation order.
 var Types = []string{TypeInbound, TypeSend, TypeStatus, TypeOutbound, TypeConsent, TypeDecision,
-	TypeNotice, TypeSignal, TypeEvent, TypeDeadLetter}
+	TypeNotice, TypeHandoff, TypeSignal, TypeEvent, TypeDeadLetter}
 
 // header is what every envelope starts with. Embedded in the MarshalJSON
 // wrappers so "v" and "type" come first.
@@ -71,6 +72,8 @@ func Decode(data []byte) (any, error) {
 		return decodeConsent(data)
 	case TypeDecision:
 		return decodeDecision(data)
+	case TypeHandoff:
+		return decodeHandoff(data)
 	case TypeNotice:
 		return decodeNotice(data)
 	case TypeSignal:

@@ -220,6 +220,7 @@ func TestTypedDecoders(t *testing.T) {
 		TypeConsent:    func(b []byte) (any, error) { return DecodeConsent(b) },
 		TypeDecision:   func(b []byte) (any, error) { return DecodeDecision(b) },
 		TypeNotice:     func(b []byte) (any, error) { return DecodeNotice(b) },
+		TypeHandoff:    func(b []byte) (any, error) { return DecodeHandoff(b) },
 		TypeSignal:     func(b []byte) (any, error) { return DecodeSignal(b) },
 		TypeEvent:      func(b []byte) (any, error) { return DecodeEvent(b) },
 		TypeDeadLetter: func(b []byte) (any, error) { return DecodeDeadLetter(b) },
@@ -227,7 +228,7 @@ func TestTypedDecoders(t *testing.T) {
 	samples := map[string]string{
 		TypeInbound: "inbound_text", TypeSend: "send_template", TypeStatus: "status_opted_out",
 		TypeOutbound: "outbound_text", TypeConsent: "consent", TypeDecision: "decision_refused",
-		TypeNotice: "notice_held", TypeSignal: "signal_stop", TypeEvent: "event_quality", TypeDeadLetter: "deadletter",
+		TypeNotice: "notice_held", TypeHandoff: "handoff", TypeSignal: "signal_stop", TypeEvent: "event_quality", TypeDeadLetter: "deadletter",
 	}
 	if len(decoders) != len(Types) || len(samples) != len(Types) {
 		t.Fatalf("%d decoders and %d samples for %d types", len(decoders), len(samples), len(Types))

@@ -36,6 +36,7 @@ type OutboundMessage struct {
 	Kind      bot.MessageKind `json:"kind"`
 	Text      string          `json:"text,omitempty"`
 	Buttons   []Button        `json:"buttons,omitempty"` // quick replies, at most 3
+	List      *List           `json:"list,omitempty"`    // a list message: a button opening at most 10 rows
 	Template  string          `json:"template,omitempty"`
 	Language  string          `json:"language,omitempty"`
 	Topic     flows.Topic     `json:"topic,omitempty"`
@@ -94,4 +95,19 @@ func (m OutboundMessage) Validate() error {
 	}
 	c.params("params", m.Params)
 	return c.result()
+}
+
+// List is a list message: the label of the button that opens it, and its
+// rows (at most 10). A row's id comes back as the inbound message's
+// button.id when the customer picks it.
+type List struct {
+	Button string    `json:"button"`
+	Rows   []ListRow `json:"rows"`
+}
+
+// ListRow is one choice of a list message.
+type ListRow struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
 }

@@ -24,6 +24,7 @@ const (
 	SubjectDecision SubjectKind = "decision" // SendDecision, keyed by business
 	SubjectDelivery SubjectKind = "delivery" // DeliveryStatus from the engine, keyed by business
 	SubjectNotice   SubjectKind = "notice"   // CustomerNotice, keyed by business
+	SubjectHandoff  SubjectKind = "handoff"  // HandoffRequest, keyed by business
 	SubjectSignal   SubjectKind = "signal"   // ConsentSignal, keyed by sender
 	SubjectEvent    SubjectKind = "event"    // ProviderEvent, keyed by sender
 	// SubjectDeadLetter carries DeadLetter, keyed by provider.
@@ -34,7 +35,7 @@ const (
 var (
 	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal}
 	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision, SubjectEvent, SubjectDeadLetter,
-		SubjectDelivery, SubjectNotice}
+		SubjectDelivery, SubjectNotice, SubjectHandoff}
 )
 
 // Subjects builds the subjects under one prefix. The zero value uses

@@ -130,8 +130,58 @@ type interactive struct {
 		Text string `json:"text"`
 	} `json:"body"`
 	Action struct {
-		Buttons []replyButton `json:"buttons"`
+		Buttons  []replyButton `json:"buttons,omitempty"`
+		Button   string        `json:"button,omitempty"`   // list: the label opening it
+		Sections []listSection `json:"sections,omitempty"` // list
 	} `json:"action"`
+}
+
+type listSection struct {
+	Rows []listRow `json:"rows"`
+}
+
+type listRow struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+// Limits of interactive list messages.
+const (
+	MaxListRows        = 10
+	MaxListRowTitle    = 24
+	MaxListRowDesc     = 72
+	MaxListButtonLabel = 20
+)
+
+func listMessage(text string, l *envelope.List) (*interactive, error) {
+	if len(l.Rows) == 0 || len(l.Rows) > MaxListRows {
+		return nil, invalidf("a list with %d rows: WhatsApp allows 1 to %d", len(l.Rows), MaxListRows)
+	}
+	if n := utf8.RuneCountInString(l.Button); l.Button == "" || n > MaxListButtonLabel {
+		return nil, invalidf("list button label of %d characters: WhatsApp allows 1 to %d", n, MaxListButtonLabel)
+	}
+	in := &interactive{Type: "list"}
+	in.Body.Text = text
+	in.Action.Button = l.Button
+	sec := listSection{}
+	seen := map[string]bool{}
+	for i, r := range l.Rows {
+		switch {
+		case r.ID == "" || r.Title == "":
+			return nil, invalidf("list row %d needs an id and a title", i+1)
+		case utf8.RuneCountInString(r.Title) > MaxListRowTitle:
+			return nil, invalidf("list row %d title is over %d characters", i+1, MaxListRowTitle)
+		case utf8.RuneCountInString(r.Description) > MaxListRowDesc:
+			return nil, invalidf("list row %d description is over %d characters", i+1, MaxListRowDesc)
+		case seen[r.ID]:
+			return nil, invalidf("list row %d repeats id %q", i+1, clip(r.ID, 40))
+		}
+		seen[r.ID] = true
+		sec.Rows = append(sec.Rows, listRow{ID: r.ID, Title: r.Title, Description: r.Description})
+	}
+	in.Action.Sections = []listSection{sec}
+	return in, nil
 }
 
 type replyButton struct {
@@ -209,6 +259,14 @@ func messageBody(m envelope.OutboundMessage, templates map[TemplateKey]TemplateR
 	case bot.KindText:
 		if m.Text == "" {
 			return nil, invalidf("a text message without text")
+		}
+		if m.List != nil {
+			in, err := listMessage(m.Text, m.List)
+			if err != nil {
+				return nil, err
+			}
+			req.Type, req.Interactive = "interactive", in
+			break
 		}
 		if len(m.Buttons) == 0 {
 			req.Type = "text"

@@ -117,7 +117,13 @@ func (a *Adapter) form(m envelope.OutboundMessage) (url.Values, error) {
 	form.Set("To", withChannel(string(m.To)))
 	switch m.Kind {
 	case bot.KindText:
-		form.Set("Body", textWithButtons(m.Text, m.Buttons))
+		options := m.Buttons
+		if m.List != nil {
+			for _, r := range m.List.Rows {
+				options = append(options, envelope.Button{ID: r.ID, Title: r.Title})
+			}
+		}
+		form.Set("Body", textWithButtons(m.Text, options))
 	case bot.KindTemplate:
 		sid, ok := a.contentSID(m.Template, m.Language)
 		if !ok {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/optinbot/optinbot/adapters/envelope"
 )
@@ -28,6 +29,7 @@ type chatTransport interface {
 // chat is the demo's terminal: the user is the customer. Quick-reply
 // buttons show as numbered choices and a digit picks one.
 type chat struct {
+	mu          sync.Mutex // print runs from the input loop and, in chat --flow, from timers
 	transport   chatTransport
 	in          io.Reader
 	out         io.Writer
@@ -67,6 +69,8 @@ func (c *chat) run(ctx context.Context) error {
 
 // button maps a typed digit to the last message's buttons.
 func (c *chat) button(line string) *envelope.Button {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	n, err := strconv.Atoi(line)
 	if err != nil || n < 1 || n > len(c.buttons) {
 		return nil
@@ -76,6 +80,8 @@ func (c *chat) button(line string) *envelope.Button {
 }
 
 func (c *chat) print(events []chatEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, e := range events {
 		switch {
 		case e.consent != nil:
@@ -83,7 +89,13 @@ func (c *chat) print(events []chatEvent) {
 		case e.outbound != nil:
 			fmt.Fprintf(c.out, "bot: %s\n", e.outbound.Text)
 			c.buttons = e.outbound.Buttons
-			for i, b := range e.outbound.Buttons {
+			if l := e.outbound.List; l != nil {
+				c.buttons = nil
+				for _, r := range l.Rows {
+					c.buttons = append(c.buttons, envelope.Button{ID: r.ID, Title: r.Title})
+				}
+			}
+			for i, b := range c.buttons {
 				fmt.Fprintf(c.out, "     %d) %s\n", i+1, b.Title)
 			}
 		case e.decision != nil && !e.decision.Allowed:

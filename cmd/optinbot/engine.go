@@ -82,11 +82,40 @@ func (e *engine) run(ctx context.Context) error {
 	g.Go(func() error { return e.consumer.Run(ctx) })
 	g.Go(func() error { return e.relay.Run(ctx) })
 	g.Go(func() error { e.prune(ctx); return nil })
+	g.Go(func() error { e.fireTimers(ctx); return nil })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// fireTimers fires the flows' due timers every second. Timers live in the
+// store with their conversations, so those set before a restart fire
+// after it; two instances firing the same timer commit it once.
+func (e *engine) fireTimers(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	clock := e.opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	for {
+		for {
+			n, err := e.service.FireDueTimers(ctx, clock(), 100)
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn().Err(err).Msg("firing flow timers failed; will retry")
+			}
+			if err != nil || n < 100 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // prune forgets processed ids older than the retention, hourly.

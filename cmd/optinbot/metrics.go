@@ -103,4 +103,3 @@ func (m *metrics) ObserveSend(provider, from string, outcome sender.Outcome, att
 func (m *metrics) ObserveRetry(provider, from, code string) {
 	m.retries.WithLabelValues(provider, from, code).Inc()
 }
-

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +77,19 @@ func copyConversation(c bot.Conversation) bot.Conversation {
 		stop.At = norm(stop.At)
 		stop.Restorable = slices.Clone(stop.Restorable)
 		c.Stop = &stop
+	}
+	if len(c.Vars) == 0 {
+		c.Vars = nil
+	} else {
+		c.Vars = maps.Clone(c.Vars)
+	}
+	if len(c.Timers) == 0 {
+		c.Timers = nil // none is none, however it was handed in
+	} else {
+		c.Timers = slices.Clone(c.Timers)
+		for i := range c.Timers {
+			c.Timers[i].Due = norm(c.Timers[i].Due)
+		}
 	}
 	return c
 }
@@ -164,6 +178,13 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 		}
 	}
 	seen := map[string]struct{}{}
+	for _, tm := range conv.Timers {
+		if _, clash := seen[tm.ID]; clash {
+			return fail("timer id %q appears twice in the conversation", tm.ID)
+		}
+		seen[tm.ID] = struct{}{}
+	}
+	clear(seen)
 	for _, ev := range events {
 		if _, clash := s.eventIDs[ev.ID]; clash {
 			return fail("consent event id %q is already in the ledger", ev.ID)
@@ -244,6 +265,45 @@ func (s *Store) MessageStatus(ctx context.Context, business bot.BusinessID, mess
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.deliveries[messageKey{business, messageID}].Status, nil
+}
+
+// DueTimers implements bot.Store: the timers of every conversation due
+// before `before`, by due time (then business, customer and timer id), at
+// most limit. limit < 1 is an error.
+func (s *Store) DueTimers(ctx context.Context, before time.Time, limit int) ([]bot.DueTimer, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("timers due before %s: limit %d, want at least 1", before.UTC().Format(time.RFC3339Nano), limit)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("timers due before %s: %w", before.UTC().Format(time.RFC3339Nano), err)
+	}
+	before = norm(before)
+	var due []bot.DueTimer
+	s.mu.RLock()
+	for key, c := range s.conversations {
+		for _, tm := range c.Timers {
+			if tm.Due.Before(before) {
+				due = append(due, bot.DueTimer{Business: key.business, Customer: key.customer, Timer: tm})
+			}
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(due, func(a, b bot.DueTimer) int {
+		if c := a.Timer.Due.Compare(b.Timer.Due); c != 0 {
+			return c
+		}
+		if c := strings.Compare(string(a.Business), string(b.Business)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(string(a.Customer), string(b.Customer)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Timer.ID, b.Timer.ID)
+	})
+	if len(due) > limit {
+		due = slices.Clip(due[:limit])
+	}
+	return due, nil
 }
 
 // PendingEffects returns up to limit effects not yet marked published,

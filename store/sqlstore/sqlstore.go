@@ -190,7 +190,7 @@ func (s *Store) Close() error {
 
 type queries struct {
 	loadConversation, loadConsent, loadTemplates, processed, markProcessed, upsertConversation,
-	pending, prune, saveFlow, flowSource, consentEvents, messageStatus string
+	pending, prune, saveFlow, flowSource, consentEvents, messageStatus, deleteTimers, dueTimers string
 }
 
 const eventColumns = "id, business, customer, channel, topic, category, status, source, trigger, " +
@@ -204,7 +204,7 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 	r := s.rebind
 	s.q = queries{
 		loadConversation: r(`SELECT flow, flow_version, state, last_prompt, last_inbound_at, stop,
-				window_closed_at, held_since
+				window_closed_at, held_since, timers, vars, handoff
 			FROM conversations WHERE business = ? AND customer = ?`),
 		// The latest event of each topic, by commit order.
 		loadConsent: r(`SELECT e.topic, e.status FROM consent_events e
@@ -217,19 +217,23 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 		markProcessed: r(`INSERT INTO processed_inputs (business, dedup_id, processed_at) VALUES (?, ?, ?) ON CONFLICT (business, dedup_id) DO NOTHING`),
 		upsertConversation: r(`INSERT INTO conversations
 			(business, customer, flow, flow_version, state, last_prompt, last_inbound_at, stop,
-				window_closed_at, held_since, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				window_closed_at, held_since, timers, vars, handoff, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (business, customer) DO UPDATE SET
 				flow = excluded.flow, flow_version = excluded.flow_version, state = excluded.state,
 				last_prompt = excluded.last_prompt, last_inbound_at = excluded.last_inbound_at,
 				stop = excluded.stop, window_closed_at = excluded.window_closed_at,
-				held_since = excluded.held_since, updated_at = excluded.updated_at`),
+				held_since = excluded.held_since, timers = excluded.timers, vars = excluded.vars,
+				handoff = excluded.handoff, updated_at = excluded.updated_at`),
 		pending:       r(`SELECT effect FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`),
 		prune:         r(`DELETE FROM processed_inputs WHERE processed_at < ?`),
 		saveFlow:      r(`INSERT INTO flow_sources (name, version, source) VALUES (?, ?, ?) ON CONFLICT (name, version) DO NOTHING`),
 		flowSource:    r(`SELECT source FROM flow_sources WHERE name = ? AND version = ?`),
 		consentEvents: r(`SELECT ` + eventColumns + ` FROM consent_events WHERE business = ? AND customer = ? ORDER BY seq`),
 		messageStatus: r(`SELECT status FROM message_status WHERE business = ? AND message_id = ?`),
+		deleteTimers:  r(`DELETE FROM timers WHERE business = ? AND customer = ?`),
+		dueTimers: r(`SELECT business, customer, id, due_at, state, transition FROM timers
+			WHERE due_at < ? ORDER BY due_at, business, customer, id LIMIT ?`),
 	}
 	return s
 }
@@ -286,6 +290,9 @@ type conversationRow struct {
 	Stop           []byte `db:"stop"`
 	WindowClosedAt dbTime `db:"window_closed_at"`
 	HeldSince      dbTime `db:"held_since"`
+	Timers         []byte `db:"timers"`
+	Vars           []byte `db:"vars"`
+	Handoff        string `db:"handoff"`
 }
 
 type consentRow struct {
@@ -323,6 +330,24 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 			}
 			sess.Conversation.Stop = &stop
 		}
+		if len(conv.Timers) > 0 {
+			var timers []bot.Timer
+			if err := json.Unmarshal(conv.Timers, &timers); err != nil {
+				return fail("decode timers", err)
+			}
+			if len(timers) > 0 {
+				sess.Conversation.Timers = timers
+			}
+		}
+		if len(conv.Vars) > 0 {
+			if err := json.Unmarshal(conv.Vars, &sess.Conversation.Vars); err != nil {
+				return fail("decode vars", err)
+			}
+			if len(sess.Conversation.Vars) == 0 {
+				sess.Conversation.Vars = nil
+			}
+		}
+		sess.Conversation.Handoff = conv.Handoff
 	}
 
 	var consent []consentRow
@@ -375,6 +400,18 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 		}
 		stop = string(data)
 	}
+	var varsJSON any
+	if len(turn.Conversation.Vars) > 0 {
+		data, err := json.Marshal(turn.Conversation.Vars)
+		if err != nil {
+			return fail("encode vars", err)
+		}
+		varsJSON = string(data)
+	}
+	timersJSON, timers, err := s.timerRows(turn)
+	if err != nil {
+		return fail("encode timers", err)
+	}
 	at := turn.At
 	if at.IsZero() {
 		at = time.Now()
@@ -424,8 +461,15 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	c := turn.Conversation
 	if _, err := tx.ExecContext(ctx, s.q.upsertConversation, turn.Business, turn.Customer, c.FlowName, c.FlowVersion,
 		c.State, c.LastPrompt, s.nullTimeArg(c.LastInboundAt), stop,
-		s.nullTimeArg(c.WindowClosedAt), s.nullTimeArg(c.HeldSince), atArg); err != nil {
+		s.nullTimeArg(c.WindowClosedAt), s.nullTimeArg(c.HeldSince), timersJSON, varsJSON, c.Handoff, atArg); err != nil {
 		return fail("save conversation", err)
+	}
+	// The timers table mirrors the conversation's Timers: replaced whole.
+	if _, err := tx.ExecContext(ctx, s.q.deleteTimers, turn.Business, turn.Customer); err != nil {
+		return fail("clear timers", err)
+	}
+	if err := s.insertRows(ctx, tx, "INSERT INTO timers (business, customer, id, due_at, state, transition)", "", 6, timers); err != nil {
+		return fail("save timers", err)
 	}
 	if err := s.insertRows(ctx, tx, "INSERT INTO consent_events ("+eventColumns+")", "", 15, events); err != nil {
 		return fail("append consent events", err)
@@ -445,6 +489,33 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 		return fail("commit", err)
 	}
 	return nil
+}
+
+// timerRows encodes the conversation's Timers for its timers column (NULL
+// when there are none) and as rows of the timers table. A timer id repeated
+// within the conversation is an error.
+func (s *Store) timerRows(turn bot.Turn) (column any, rows [][]any, err error) {
+	timers := turn.Conversation.Timers
+	if len(timers) == 0 {
+		return nil, nil, nil
+	}
+	normed := make([]bot.Timer, len(timers))
+	rows = make([][]any, len(timers))
+	seen := make(map[string]struct{}, len(timers))
+	for i, tm := range timers {
+		if _, dup := seen[tm.ID]; dup {
+			return nil, nil, fmt.Errorf("timer id %q appears twice in the conversation", tm.ID)
+		}
+		seen[tm.ID] = struct{}{}
+		tm.Due = norm(tm.Due)
+		normed[i] = tm
+		rows[i] = []any{turn.Business, turn.Customer, tm.ID, s.timeArg(tm.Due), tm.State, tm.Transition}
+	}
+	data, err := json.Marshal(normed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return string(data), rows, nil
 }
 
 // deliveryRows are the message_status rows of a Turn's Deliveries: the last
@@ -531,6 +602,40 @@ func (s *Store) MessageStatus(ctx context.Context, business bot.BusinessID, mess
 		return "", fmt.Errorf("message status of %s for %s: %w", messageID, business, err)
 	}
 	return status, nil
+}
+
+type timerRow struct {
+	Business   string `db:"business"`
+	Customer   string `db:"customer"`
+	ID         string `db:"id"`
+	DueAt      dbTime `db:"due_at"`
+	State      string `db:"state"`
+	Transition int    `db:"transition"`
+}
+
+// DueTimers implements bot.Store: the timers of every conversation due
+// before `before`, by due time (then business, customer and timer id), at
+// most limit. limit < 1 is an error.
+func (s *Store) DueTimers(ctx context.Context, before time.Time, limit int) ([]bot.DueTimer, error) {
+	fail := func(err error) ([]bot.DueTimer, error) {
+		return nil, fmt.Errorf("timers due before %s: %w", before.UTC().Format(time.RFC3339Nano), err)
+	}
+	if limit < 1 {
+		return fail(fmt.Errorf("limit %d, want at least 1", limit))
+	}
+	var rows []timerRow
+	if err := s.db.SelectContext(ctx, &rows, s.q.dueTimers, s.timeArg(before), limit); err != nil {
+		return fail(err)
+	}
+	var due []bot.DueTimer
+	if len(rows) > 0 {
+		due = make([]bot.DueTimer, len(rows))
+	}
+	for i, r := range rows {
+		due[i] = bot.DueTimer{Business: bot.BusinessID(r.Business), Customer: bot.CustomerID(r.Customer),
+			Timer: bot.Timer{ID: r.ID, Due: r.DueAt.t, State: flows.StateName(r.State), Transition: r.Transition}}
+	}
+	return due, nil
 }
 
 // ---- outbox, ledger, housekeeping ----

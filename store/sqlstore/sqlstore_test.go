@@ -105,7 +105,8 @@ func TestMigrationsIdempotentPostgres(t *testing.T) {
 }
 
 // A database at migration 00001, holding a conversation, upgrades in place:
-// the new conversation columns read as zero and message_status starts empty.
+// the new conversation columns read as zero (no timers), and message_status
+// and timers start empty.
 func TestUpgradeFromV1(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -165,6 +166,9 @@ func TestUpgradeFromV1(t *testing.T) {
 			}
 			if st, err := s.MessageStatus(ctx, "acme", "wamid.1"); err != nil || st != "" {
 				t.Errorf("MessageStatus after upgrade = %q, %v; want \"\", nil", st, err)
+			}
+			if due, err := s.DueTimers(ctx, time.Now().Add(1000*time.Hour), 10); err != nil || len(due) != 0 {
+				t.Errorf("DueTimers after upgrade = %v, %v; want none", due, err)
 			}
 		})
 	}

@@ -62,6 +62,11 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CommitLoadRoundTrip", testRoundTrip},
 		{"TimesUTCMicrosecond", testTimePrecision},
 		{"WindowClosedAndHeldSince", testWindowAndHold},
+		{"TimersRoundTrip", testTimersRoundTrip},
+		{"VarsAndHandoffRoundTrip", testVarsAndHandoff},
+		{"DueTimers", testDueTimers},
+		{"DueTimersFollowCommits", testDueTimersFollowCommits},
+		{"TimersWithDuplicateDedupID", testTimersDuplicate},
 		{"DeliveriesAndMessageStatus", testDeliveries},
 		{"DeliveriesWithDuplicateDedupID", testDeliveriesDuplicate},
 		{"ConsentDerivesFromLedger", testConsentFromLedger},
@@ -167,6 +172,30 @@ func messageStatus(t *testing.T, s Store, b bot.BusinessID, id string) string {
 		t.Fatalf("MessageStatus(%s, %q): %v", b, id, err)
 	}
 	return st
+}
+
+func dueTimers(t *testing.T, s Store, before time.Time, limit int) []bot.DueTimer {
+	t.Helper()
+	got, err := s.DueTimers(t.Context(), before, limit)
+	if err != nil {
+		t.Fatalf("DueTimers(%s, %d): %v", before.Format(time.RFC3339Nano), limit, err)
+	}
+	return got
+}
+
+func due(b bot.BusinessID, c bot.CustomerID, tm bot.Timer) bot.DueTimer {
+	return bot.DueTimer{Business: b, Customer: c, Timer: tm}
+}
+
+func timer(id string, due time.Time, state flows.StateName, transition int) bot.Timer {
+	return bot.Timer{ID: id, Due: due, State: state, Transition: transition}
+}
+
+// withTimers is conversation(state, t0) with the given timers.
+func withTimers(state flows.StateName, timers ...bot.Timer) bot.Conversation {
+	c := conversation(state, t0)
+	c.Timers = timers
+	return c
 }
 
 func equal(t *testing.T, what string, got, want any) {
@@ -324,6 +353,207 @@ func testWindowAndHold(t *testing.T, s Store) {
 	commit(t, s, bot.Turn{Business: globex, Customer: phone, DedupID: "wamid.w6", Conversation: other, At: t0})
 	equal(t, "globex customer", load(t, s, globex, phone, since).Conversation, other)
 	equal(t, "acme customer untouched", load(t, s, acme, phone, since).Conversation, conversation("ask", t0))
+}
+
+func testTimersRoundTrip(t *testing.T, s Store) {
+	since := t0.Add(-time.Hour)
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	nano := time.Date(2026, 1, 2, 10, 0, 0, 123456789, kolkata) // 04:30:00.123456 UTC, nanoseconds dropped
+	conv := withTimers("ask",
+		timer("ask:0:1767323045", t0.Add(2*time.Hour), "ask", 0),
+		timer("ask:1:1767323045", nano, "ask", 1),
+		timer("ask:2 ☎️ «ü»", t0.Add(-time.Minute), "ask", 2), // already due: kept as given
+		bot.Timer{ID: "zero"},                                 // zero values round-trip too
+	)
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.tr1", Conversation: conv, At: t0})
+	if conv.Timers[1].Due != nano {
+		t.Errorf("Commit changed the timers of the Conversation it was given")
+	}
+	want := withTimers("ask",
+		timer("ask:0:1767323045", t0.Add(2*time.Hour), "ask", 0),
+		timer("ask:1:1767323045", Norm(nano), "ask", 1),
+		timer("ask:2 ☎️ «ü»", t0.Add(-time.Minute), "ask", 2),
+		bot.Timer{ID: "zero"},
+	)
+	got := load(t, s, acme, phone, since).Conversation
+	equal(t, "conversation with timers, in their order", got, want)
+	if len(got.Timers) == 4 && got.Timers[1].Due.Location() != time.UTC {
+		t.Errorf("timer Due location = %v, want UTC", got.Timers[1].Due.Location())
+	}
+
+	// Nothing handed in or out is shared with the store.
+	conv.Timers[0].State = "mutated"
+	got.Timers[2].ID = "mutated"
+	got.Timers[3].Due = t0
+	equal(t, "timers after mutating inputs and outputs", load(t, s, acme, phone, since).Conversation, want)
+
+	// The next commit replaces them; none, nil or empty, comes back nil.
+	for i, none := range [][]bot.Timer{{}, nil} {
+		commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: fmt.Sprintf("wamid.tr%d", i+2),
+			Conversation: withTimers("done", none...), At: t0})
+		equal(t, fmt.Sprintf("timers cleared (%#v)", none), load(t, s, acme, phone, since).Conversation, conversation("done", t0))
+	}
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.tr4",
+		Conversation: withTimers("ask", timer("t", t0, "ask", 3)), At: t0})
+	equal(t, "timers set again", load(t, s, acme, phone, since).Conversation, withTimers("ask", timer("t", t0, "ask", 3)))
+
+	// A conversation never given timers has none.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone2, DedupID: "wamid.tr5", Conversation: conversation("ask", t0), At: t0})
+	equal(t, "never set", load(t, s, acme, phone2, since).Conversation, conversation("ask", t0))
+	equal(t, "unknown customer", load(t, s, acme, userID, since), bot.Session{Business: acme, Customer: userID})
+}
+
+func testDueTimers(t *testing.T, s Store) {
+	equal(t, "empty store", dueTimers(t, s, t0.Add(1000*time.Hour), 10), []bot.DueTimer(nil))
+
+	// Timers of several customers of two businesses, interleaved in time; the
+	// same customer and timer id at two businesses are two timers.
+	a1 := timer("a1", t0.Add(1*time.Minute), "ask", 0)
+	a2 := timer("a2", t0.Add(5*time.Minute), "ask", 1)
+	a3 := timer("a3", t0.Add(time.Hour), "ask", 2)
+	u1 := timer("u1", t0.Add(2*time.Minute), "confirm", 0)
+	u2 := timer("u2", t0.Add(30*time.Minute), "confirm", 1)
+	g1 := timer("a1", t0.Add(3*time.Minute), "welcome", 0)
+	p1 := timer("p1", t0.Add(4*time.Minute+500*time.Nanosecond), "welcome", 7)
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.d1", At: t0, Conversation: withTimers("ask", a3, a1, a2)})
+	commit(t, s, bot.Turn{Business: acme, Customer: userID, DedupID: "wamid.d2", At: t0, Conversation: withTimers("confirm", u2, u1)})
+	commit(t, s, bot.Turn{Business: globex, Customer: phone, DedupID: "wamid.d1", At: t0, Conversation: withTimers("welcome", g1)})
+	commit(t, s, bot.Turn{Business: globex, Customer: phone2, DedupID: "wamid.d3", At: t0, Conversation: withTimers("welcome", p1)})
+	commit(t, s, bot.Turn{Business: acme, Customer: phone2, DedupID: "wamid.d4", At: t0, Conversation: conversation("ask", t0)})
+
+	p1.Due = Norm(p1.Due)
+	all := []bot.DueTimer{
+		due(acme, phone, a1), due(acme, userID, u1), due(globex, phone, g1), due(globex, phone2, p1),
+		due(acme, phone, a2), due(acme, userID, u2), due(acme, phone, a3),
+	}
+	later := t0.Add(2 * time.Hour)
+	got := dueTimers(t, s, later, 100)
+	equal(t, "all due, oldest first", got, all)
+	if len(got) > 0 && got[0].Timer.Due.Location() != time.UTC {
+		t.Errorf("DueTimer Due location = %v, want UTC", got[0].Timer.Due.Location())
+	}
+	equal(t, "limit 7", dueTimers(t, s, later, 7), all)
+	equal(t, "limit 3", dueTimers(t, s, later, 3), all[:3])
+	equal(t, "limit 1", dueTimers(t, s, later, 1), all[:1])
+
+	// Due strictly before `before`: a timer due exactly then is not due yet.
+	equal(t, "before = a2's due", dueTimers(t, s, a2.Due, 100), all[:4])
+	equal(t, "a microsecond later", dueTimers(t, s, a2.Due.Add(time.Microsecond), 100), all[:5])
+	equal(t, "the same instant in another zone", dueTimers(t, s, a2.Due.Add(time.Microsecond).In(time.FixedZone("EST", -5*3600)), 100), all[:5])
+	equal(t, "a limit below the due count", dueTimers(t, s, a2.Due.Add(time.Microsecond), 2), all[:2])
+	equal(t, "nothing due yet", dueTimers(t, s, a1.Due, 100), []bot.DueTimer(nil))
+
+	for _, limit := range []int{0, -1} {
+		if _, err := s.DueTimers(t.Context(), later, limit); err == nil {
+			t.Errorf("DueTimers(limit %d) did not fail; limit < 1 is an error", limit)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.DueTimers(ctx, later, 10); err == nil {
+		t.Errorf("DueTimers with a canceled context succeeded")
+	}
+
+	// Reading timers neither consumes nor shares them.
+	got[0].Timer.ID = "mutated"
+	got[1].Timer.Due = time.Time{}
+	equal(t, "due again after mutating the result", dueTimers(t, s, later, 100), all)
+	equal(t, "the conversation keeps its timers", load(t, s, acme, phone, t0).Conversation.Timers, []bot.Timer{a3, a1, a2})
+}
+
+func testDueTimersFollowCommits(t *testing.T, s Store) {
+	later := t0.Add(time.Hour)
+	x := timer("x", t0.Add(1*time.Minute), "ask", 0)
+	y := timer("y", t0.Add(2*time.Minute), "ask", 1)
+	z := timer("z", t0.Add(90*time.Second), "wait", 0)
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.f1", At: t0, Conversation: withTimers("ask", x, y)})
+	commit(t, s, bot.Turn{Business: acme, Customer: userID, DedupID: "wamid.f2", At: t0, Conversation: withTimers("wait", z)})
+	equal(t, "initially", dueTimers(t, s, later, 10), []bot.DueTimer{due(acme, phone, x), due(acme, userID, z), due(acme, phone, y)})
+
+	// A later commit moves one timer (same id, new due, state and
+	// transition), drops one and adds one.
+	y2 := timer("y", t0.Add(3*time.Minute), "later", 4)
+	w := timer("w", t0.Add(10*time.Second), "later", 0)
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.f3", At: t0, Conversation: withTimers("later", y2, w)})
+	equal(t, "after changing timers", dueTimers(t, s, later, 10), []bot.DueTimer{due(acme, phone, w), due(acme, userID, z), due(acme, phone, y2)})
+	equal(t, "only the second timer is due before 2m", dueTimers(t, s, t0.Add(2*time.Minute), 10), []bot.DueTimer{due(acme, phone, w), due(acme, userID, z)})
+
+	// A commit whose conversation has no timers (here one without DedupID)
+	// removes the customer's timers, and only theirs.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, At: t0, Conversation: conversation("done", t0)})
+	equal(t, "after clearing one customer's timers", dueTimers(t, s, later, 10), []bot.DueTimer{due(acme, userID, z)})
+	equal(t, "cleared conversation", load(t, s, acme, phone, t0).Conversation, conversation("done", t0))
+
+	// Committing the same timers again keeps them once.
+	commit(t, s, bot.Turn{Business: acme, Customer: userID, DedupID: "wamid.f4", At: t0, Conversation: withTimers("wait", z)})
+	commit(t, s, bot.Turn{Business: acme, Customer: userID, DedupID: "wamid.f5", At: t0, Conversation: withTimers("wait", z)})
+	equal(t, "after committing the same timers twice", dueTimers(t, s, later, 10), []bot.DueTimer{due(acme, userID, z)})
+
+	// A timer set again at another business does not touch this one.
+	commit(t, s, bot.Turn{Business: globex, Customer: userID, DedupID: "wamid.f4", At: t0, Conversation: conversation("done", t0)})
+	equal(t, "after another business's commit", dueTimers(t, s, later, 10), []bot.DueTimer{due(acme, userID, z)})
+}
+
+func testTimersDuplicate(t *testing.T, s Store) {
+	since := t0.Add(-time.Hour)
+	later := t0.Add(time.Hour)
+	x := timer("x", t0.Add(time.Minute), "ask", 0)
+	first := bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.td", At: t0,
+		Conversation: withTimers("ask", x),
+		Consent:      []bot.ConsentEvent{event("ev-td", acme, phone, "order_updates", bot.OptedIn, t0)}}
+	commit(t, s, first)
+	wantSession := load(t, s, acme, phone, since)
+	wantDue := []bot.DueTimer{due(acme, phone, x)}
+	check := func(what string) {
+		t.Helper()
+		equal(t, what+": session", load(t, s, acme, phone, since), wantSession)
+		equal(t, what+": due timers", dueTimers(t, s, later, 10), wantDue)
+		equal(t, what+": other customer", load(t, s, acme, userID, since), bot.Session{Business: acme, Customer: userID})
+	}
+
+	// A redelivery changes no timers: not the customer's, not another's.
+	second := bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.td", At: later,
+		Conversation: withTimers("done", timer("x", t0.Add(2*time.Minute), "done", 1), timer("y", t0, "done", 0))}
+	if err := s.Commit(t.Context(), second); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("second Commit with the same DedupID: err = %v, want ErrDuplicate", err)
+	}
+	check("after a duplicate")
+	second.Conversation = conversation("done", later) // would clear the timers
+	if err := s.Commit(t.Context(), second); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("duplicate Commit clearing the timers: err = %v, want ErrDuplicate", err)
+	}
+	check("after a duplicate without timers")
+	second.Customer = userID
+	second.Conversation = withTimers("ask", timer("u", t0, "ask", 0))
+	if err := s.Commit(t.Context(), second); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("Commit with the same DedupID for another customer: err = %v, want ErrDuplicate", err)
+	}
+	check("after a duplicate for another customer")
+
+	// A Commit failing for another reason changes no timers either.
+	bad := bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.td2", At: later,
+		Conversation: conversation("done", later),
+		Consent:      []bot.ConsentEvent{event("ev-td", acme, phone, "order_updates", bot.OptedOut, later)}} // id clashes
+	if err := s.Commit(t.Context(), bad); err == nil {
+		t.Fatalf("Commit with a consent event id already in the ledger succeeded")
+	}
+	check("after a clashing consent event id")
+
+	// A timer id repeated within the conversation fails the commit.
+	bad.Consent = nil
+	bad.Conversation = withTimers("done", timer("y", t0, "done", 0), timer("y", t0.Add(time.Minute), "done", 1))
+	if err := s.Commit(t.Context(), bad); err == nil || errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("Commit with a timer id twice: err = %v, want a non-duplicate error", err)
+	}
+	check("after a repeated timer id")
+	if processed(t, s, acme, bad.DedupID) {
+		t.Errorf("a failed turn's DedupID was marked processed")
+	}
+
+	// Fixed, it commits.
+	bad.Conversation.Timers = bad.Conversation.Timers[1:]
+	commit(t, s, bad)
+	equal(t, "due timers after the fixed turn", dueTimers(t, s, later, 10), []bot.DueTimer{due(acme, phone, bad.Conversation.Timers[0])})
 }
 
 func testDeliveries(t *testing.T, s Store) {
@@ -1011,4 +1241,25 @@ func testCanceledContext(t *testing.T, s Store) {
 	if processed(t, s, acme, "wamid.c") {
 		t.Errorf("canceled Commit marked its input processed")
 	}
+}
+
+// The conversation's variables and its human-agent handoff round-trip;
+// none stays none, and the store shares no map with its callers.
+func testVarsAndHandoff(t *testing.T, s Store) {
+	since := t0.Add(-time.Hour)
+	conv := bot.Conversation{FlowName: "clinic", FlowVersion: "v1", State: "ask",
+		Vars: map[string]string{"name": "Ana «ü» ☎️", "language": "es", "empty": ""}, Handoff: "front-desk"}
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.vars1", Conversation: conv, At: t0})
+	want := conv
+	want.Vars = map[string]string{"name": "Ana «ü» ☎️", "language": "es", "empty": ""}
+	conv.Vars["name"] = "mutated"
+	got := load(t, s, acme, phone, since).Conversation
+	equal(t, "conversation with vars and handoff", got, want)
+	got.Vars["language"] = "mutated"
+	equal(t, "vars after mutating the loaded map", load(t, s, acme, phone, since).Conversation, want)
+
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.vars2",
+		Conversation: bot.Conversation{FlowName: "clinic", FlowVersion: "v1", Vars: map[string]string{}}, At: t0})
+	equal(t, "cleared vars and handoff", load(t, s, acme, phone, since).Conversation,
+		bot.Conversation{FlowName: "clinic", FlowVersion: "v1"})
 }

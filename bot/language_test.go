@@ -1,0 +1,168 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/optinbot/optinbot/bot"
+)
+
+func fullHarness(t *testing.T) *harness {
+	t.Helper()
+	f, src := loadTestFlow(t, "full.yaml")
+	return newHarness(t, f, src, bot.Caps{})
+}
+
+func lastMessage(t *testing.T, effects []bot.Effect) *bot.Message {
+	t.Helper()
+	for i := len(effects) - 1; i >= 0; i-- {
+		if effects[i].Kind == bot.EffectMessage {
+			return effects[i].Message
+		}
+	}
+	t.Fatalf("no message in %v", kinds(effects))
+	return nil
+}
+
+func TestCaptureVariablesFragmentsAndLists(t *testing.T) {
+	h := fullHarness(t)
+	h.say(alice, "hi")
+	msg := lastMessage(t, h.say(alice, "Ana"))
+	if msg.Text != "Thanks Ana! Would you like appointment reminders from Sunny Clinic on WhatsApp? Reply STOP at any time to opt out." {
+		t.Errorf("rendered prompt %q", msg.Text)
+	}
+	if msg.List == nil || msg.List.Button != "Choose" || len(msg.List.Rows) != 3 || msg.List.Rows[2].ID != "agent" {
+		t.Fatalf("list %+v", msg.List)
+	}
+	// A list row comes back as the tapped id; a digit picks a row too.
+	ev := consentOf(h.say(alice, "1"))
+	if len(ev) != 1 || ev[0].Topic != "reminders" || !strings.HasPrefix(ev[0].Prompt, "Thanks Ana!") {
+		t.Errorf("row by number: %+v", ev)
+	}
+	if m := lastMessage(t, h.say(alice, "START")); !strings.Contains(m.Text, "no paused") {
+		t.Errorf("unexpected %q", m.Text)
+	}
+}
+
+func TestRegexTransition(t *testing.T) {
+	h := fullHarness(t)
+	h.say(alice, "hi")
+	h.say(alice, "Ana")
+	ev := consentOf(h.say(alice, "Sí, claro"))
+	if len(ev) != 1 || !strings.HasPrefix(ev[0].Trigger, "regex ") {
+		t.Errorf("regex answer: %+v", ev)
+	}
+}
+
+func TestLanguageVariants(t *testing.T) {
+	h := fullHarness(t)
+	h.say(alice, "hi")
+	if m := lastMessage(t, h.say(alice, "Español")); m.Text != "¡Hola! ¿Cómo te llamas?" {
+		t.Errorf("Spanish prompt %q", m.Text)
+	}
+	m := lastMessage(t, h.say(alice, "Ana"))
+	if !strings.HasPrefix(m.Text, "¡Gracias Ana!") || m.List == nil || m.List.Button != "Elegir" || m.List.Rows[0].Title != "Sí" {
+		t.Errorf("Spanish list prompt %+v %+v", m.Text, m.List)
+	}
+	// ALTO is Spanish for STOP: every configured language's opt-out words apply.
+	if ev := consentOf(h.say(alice, "ALTO")); len(ev) != 2 {
+		t.Errorf("ALTO: %+v", ev)
+	}
+}
+
+func TestHandoffSilencesTheBot(t *testing.T) {
+	h := fullHarness(t)
+	h.say(alice, "hi")
+	h.say(alice, "Ana")
+	effects := h.tap(alice, "agent")
+	if len(effects) != 1 || effects[0].Kind != bot.EffectHandoff || effects[0].Handoff.Queue != "front-desk" ||
+		effects[0].Handoff.Vars["name"] != "Ana" || effects[0].Handoff.State != "ask_reminders" {
+		t.Fatalf("handoff effects %+v", effects)
+	}
+	if got := h.say(alice, "hello? is anyone there"); len(got) != 0 {
+		t.Errorf("the bot answered during a handoff: %v", kinds(got))
+	}
+	if r := replies(h.say(alice, "help")); len(r) != 1 {
+		t.Errorf("HELP during a handoff: %q", r)
+	}
+	if ev := consentOf(h.say(alice, "stop")); len(ev) != 2 {
+		t.Errorf("STOP during a handoff: %+v", ev)
+	}
+	h.now = h.now.Add(25 * time.Hour)
+	if r := replies(h.say(alice, "hi again")); len(r) != 1 || !strings.HasPrefix(r[0], "Hi! What's your name?") {
+		t.Errorf("after the handoff's day: %q", r)
+	}
+}
+
+func (h *harness) fireTimers() []bot.Effect {
+	h.t.Helper()
+	var all []bot.Effect
+	due, err := h.store.DueTimers(context.Background(), h.now.Add(time.Microsecond), 100)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, d := range due {
+		effects, err := h.svc.HandleTimer(context.Background(), d)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		all = append(all, effects...)
+	}
+	return all
+}
+
+func TestAfterTimerFiresAndSurvivesARestart(t *testing.T) {
+	f, src := loadTestFlow(t, "full.yaml")
+	h := newHarness(t, f, src, bot.Caps{})
+	h.say(alice, "hi")
+	h.now = h.now.Add(time.Hour)
+	if got := h.fireTimers(); len(got) != 0 {
+		t.Fatalf("fired early: %v", kinds(got))
+	}
+	h.restart(f, src, bot.Caps{}) // the timer is in the store, not in memory
+	h.now = h.now.Add(time.Hour)
+	n, err := h.svc.FireDueTimers(context.Background(), h.now, 10)
+	if err != nil || n != 1 {
+		t.Fatalf("FireDueTimers = %d, %v", n, err)
+	}
+	s, _ := h.store.LoadSession(context.Background(), "acme", alice, h.now)
+	if s.Conversation.State != "nudge" || !strings.HasPrefix(s.Conversation.LastPrompt, "Still there, there?") {
+		t.Errorf("after the timer: state %q prompt %q", s.Conversation.State, s.Conversation.LastPrompt)
+	}
+	// Fired once: firing again finds nothing.
+	if n, _ := h.svc.FireDueTimers(context.Background(), h.now.Add(time.Hour), 10); n != 0 {
+		t.Errorf("fired %d more", n)
+	}
+}
+
+func TestAnswerCancelsTheTimer(t *testing.T) {
+	h := fullHarness(t)
+	h.say(alice, "hi")
+	h.say(alice, "Ana") // leaves ask_name: its after-2h timer goes
+	h.now = h.now.Add(3 * time.Hour)
+	for _, e := range h.fireTimers() {
+		if e.Message != nil && strings.HasPrefix(e.Message.Text, "Still there") {
+			t.Errorf("the nudge fired after the customer answered")
+		}
+	}
+}
+
+func TestBeforeWindowClosesFiresOnceInsideTheWindow(t *testing.T) {
+	h := fullHarness(t)
+	h.say(alice, "hi")
+	h.say(alice, "Ana") // ask_reminders: window closes at +24h, timer at +23h30m
+	h.now = h.now.Add(23*time.Hour + 29*time.Minute)
+	if got := h.fireTimers(); len(got) != 0 {
+		t.Fatalf("fired early: %v", kinds(got))
+	}
+	h.now = h.now.Add(time.Minute)
+	got := h.fireTimers()
+	if m := lastMessage(t, got); !strings.HasPrefix(m.Text, "Last chance today, Ana") {
+		t.Errorf("last call %q", m.Text)
+	}
+	if ev := consentOf(h.say(alice, "yes")); len(ev) != 1 {
+		t.Errorf("YES to the last call: %+v", ev)
+	}
+}
