@@ -166,3 +166,22 @@ func TestBeforeWindowClosesFiresOnceInsideTheWindow(t *testing.T) {
 		t.Errorf("YES to the last call: %+v", ev)
 	}
 }
+
+// A topic's frequency_cap in the flow caps its templates.
+func TestFlowTopicFrequencyCap(t *testing.T) {
+	h := fullHarness(t)
+	h.say(alice, "hi")
+	h.say(alice, "Ana")
+	h.say(alice, "yes") // reminders
+	if e := h.send(alice, bot.KindTemplate, "reminder"); e.Kind != bot.EffectMessage {
+		t.Fatalf("first reminder: %+v", e)
+	}
+	// offers (frequency_cap: 1) has no consent; reminders has no topic cap.
+	if e := h.send(alice, bot.KindTemplate, "reminder"); e.Kind != bot.EffectMessage {
+		t.Errorf("second reminder: %+v", e)
+	}
+	b, _ := h.svc.Business("acme")
+	if b.Caps.PerTopic["offers"] != 1 || b.Caps.PerTopic["reminders"] != 0 {
+		t.Errorf("caps %+v", b.Caps)
+	}
+}

@@ -104,7 +104,7 @@ func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessCon
 			return nil, fmt.Errorf("new service: business %q: %w", bc.ID, err)
 		}
 		s.machines.Store(machineKey(bc.Flow.Name, bc.Flow.Version), m)
-		biz := &Business{ID: bc.ID, Machine: m, Keywords: kw, Caps: bc.Caps}
+		biz := &Business{ID: bc.ID, Machine: m, Keywords: kw, Caps: withTopicCaps(bc.Caps, bc.Flow)}
 		if len(bc.Senders) > 0 {
 			biz.DefaultSender = bc.Senders[0]
 		}
@@ -146,6 +146,21 @@ func mergeKeywordSets(flow, override map[string]flows.KeywordSet) map[string]flo
 			set.Polite = o.Polite
 		}
 		out[lang] = set
+	}
+	return out
+}
+
+// withTopicCaps adds the flow's per-topic frequency caps to the business's,
+// where the configuration sets none of its own.
+func withTopicCaps(c Caps, f *flows.Flow) Caps {
+	out := Caps{TemplatesPerDay: c.TemplatesPerDay, PerTopic: make(map[flows.Topic]int, len(c.PerTopic))}
+	for t, n := range c.PerTopic {
+		out.PerTopic[t] = n
+	}
+	for _, t := range f.Topics {
+		if _, set := out.PerTopic[t.Name]; !set && t.FrequencyCap > 0 {
+			out.PerTopic[t.Name] = t.FrequencyCap
+		}
 	}
 	return out
 }
