@@ -47,8 +47,8 @@ type turnBuilder struct {
 	inReplyTo string
 	// previousInbound is the customer's last message before this one.
 	previousInbound time.Time
-	sender    string
-	now       time.Time
+	sender          string
+	now             time.Time
 	// consent effects come before replies within a turn
 	consent []Effect
 	replies []Effect
@@ -319,7 +319,7 @@ func (biz *Business) fire(b *turnBuilder, m *Machine, mv *move, trigger, inputID
 		setVar(c, name, render(value, biz, b.sess.Customer, m.Flow, c))
 	}
 	if mv.t.Capture != "" {
-		setVar(c, mv.t.Capture, text)
+		setVar(c, mv.t.Capture, strings.TrimSpace(text))
 	}
 	if t := mv.t.OptIn; t != "" {
 		ev := evidence
@@ -490,19 +490,8 @@ func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now tim
 			held = true
 		}
 	}
-	if !held || conv == nil || c.State != timer.State {
-		return b.done()
-	}
-	cs := conv.states[c.State]
-	if cs == nil || timer.Transition < 0 || timer.Transition >= len(cs.moves) {
-		return b.done()
-	}
-	mv := &cs.moves[timer.Transition]
-	trigger := "timer after " + mv.t.After.String()
-	if mv.t.BeforeWindowCloses > 0 {
-		trigger = "timer before_window_closes " + mv.t.BeforeWindowCloses.String()
-	}
-	// The timer's own transition is spent; the state's others stay.
+	// The timer is spent whatever happens next: fired, or dropped as stale
+	// (the flow version changed under it), so it is never due again.
 	var rest []Timer
 	for _, t := range c.Timers {
 		if t.ID != timer.ID {
@@ -510,6 +499,18 @@ func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now tim
 		}
 	}
 	c.Timers = rest
+	if !held || conv == nil || c.State != timer.State {
+		return b.done()
+	}
+	cs := conv.states[c.State]
+	if cs == nil || timer.Transition < 0 || timer.Transition >= len(cs.moves) || !cs.moves[timer.Transition].t.IsTimer() {
+		return b.done()
+	}
+	mv := &cs.moves[timer.Transition]
+	trigger := "timer after " + mv.t.After.String()
+	if mv.t.BeforeWindowCloses > 0 {
+		trigger = "timer before_window_closes " + mv.t.BeforeWindowCloses.String()
+	}
 	biz.fire(b, conv, mv, trigger, "", "")
 	return b.done()
 }

@@ -1,5 +1,7 @@
 // Package flows loads the YAML flow language: a business's conversation as
 // states, prompts, buttons, keywords and the consent each answer records.
+// docs/flows.md describes the language, docs/flow.schema.json is its JSON
+// Schema for editors.
 //
 // Loading parses, then validates everything, and reports every problem at
 // once as "file:line:col: what is wrong". The YAML is the only source of

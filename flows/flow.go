@@ -116,7 +116,9 @@ type State struct {
 }
 
 // Prompt is what the bot sends on entering a state. Text may hold
-// {{variables}}; fragments ({{> name}}) are already expanded.
+// {{variables}}, always written {{name}} and naming a variable the flow
+// declares, sets, captures or has built in (see Interpolate); fragments
+// ({{> name}}) are already expanded.
 type Prompt struct {
 	Text    string
 	Buttons []Button // at most 3 (WhatsApp quick replies)
@@ -129,8 +131,8 @@ type Prompt struct {
 // PromptVariant is a prompt's wording in one more language.
 type PromptVariant struct {
 	Text    string
-	Buttons []Button // same ids as the prompt's, in the same order
-	List    *List    // same row ids as the prompt's
+	Buttons []Button // nil, or the prompt's button ids (in the variant's own order)
+	List    *List    // nil, or the prompt's row ids (in the variant's own order)
 }
 
 // List is a WhatsApp list message: a button that opens at most 10 rows.

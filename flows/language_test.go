@@ -126,8 +126,7 @@ func TestLoadNewSyntax(t *testing.T) {
 	}
 }
 
-func TestLoadTopicExtras(t *testing.T) {
-	f := mustLoad(t, "x.yaml", `business: Acme
+const topicExtras = `business: Acme
 topics:
   news:
     category: marketing
@@ -138,7 +137,10 @@ topics:
 states:
   a:
     prompt: Hi
-`)
+`
+
+func TestLoadTopicExtras(t *testing.T) {
+	f := mustLoad(t, "x.yaml", topicExtras)
 	want := TopicDef{Name: "news", Category: CategoryMarketing, Description: "news", Aliases: []string{"weekly news", "noticias"},
 		FrequencyCap: 2, GrantedBy: []string{"web", "api"}, Pos: Pos{3, 3}}
 	if !reflect.DeepEqual(f.Topics[0], want) {

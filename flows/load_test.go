@@ -67,8 +67,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
-func TestLoadEverything(t *testing.T) {
-	src := `
+// everything is a flow using every key of the original language.
+const everything = `
 name: shop
 business: " Acme "
 language: de
@@ -122,7 +122,9 @@ states:
   done:
     prompt: Danke
 `
-	f := mustLoad(t, "x.yaml", src)
+
+func TestLoadEverything(t *testing.T) {
+	f := mustLoad(t, "x.yaml", everything)
 	if f.Name != "shop" || f.Business != "Acme" || f.Language != "de" || f.Help != "Write HELP." {
 		t.Errorf("header = %q %q %q %q", f.Name, f.Business, f.Language, f.Help)
 	}

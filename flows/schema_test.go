@@ -100,9 +100,11 @@ func TestSchemaRejectsBroken(t *testing.T) {
 		}
 		doc, err := yamlToJSON(src)
 		if err != nil {
-			continue // not JSON at all
+			t.Logf("%s: not JSON: %v", path, err)
+			continue
 		}
 		checked++
+		t.Logf("%s: structurally broken, rejected by the schema", path)
 		if errs := v.validate(doc); len(errs) == 0 {
 			t.Errorf("%s: the schema accepts it, but it is structurally broken:\n%s", path, strings.Join(why, "\n"))
 		}
@@ -483,21 +485,21 @@ func TestSchemaValidator(t *testing.T) {
 		ok  bool
 	}{
 		{minimal, true},
-		{"states: {a: {prompt: Hi}}\n", false},                          // required
-		{minimal + "    extra: 1\n", false},                             // additionalProperties
-		{minimal + "    on: [{else: false, end: true}]\n", false},       // enum
-		{minimal + "    on: [{else: true}]\n", false},                   // anyOf required
+		{"states: {a: {prompt: Hi}}\n", false},                             // required
+		{minimal + "    extra: 1\n", false},                                // additionalProperties
+		{minimal + "    on: [{else: false, end: true}]\n", false},          // enum
+		{minimal + "    on: [{else: true}]\n", false},                      // anyOf required
 		{minimal + "    on: [{else: true, goto: a, handoff: q}]\n", false}, // oneOf
 		{minimal + "    on: [{after: 2h, end: true}]\n", true},
 		{minimal + "    on: [{after: soon, end: true}]\n", false}, // pattern
-		{"business: Acme\nstates: {}\n", false},                     // minProperties
-		{"business: Acme\nstates: {1a: {prompt: Hi}}\n", false},     // propertyNames
-		{"business: Acme\ntopics: {t: {category: utility, description: d, frequency_cap: 0}}\nstates: {a: {prompt: Hi}}\n", false},   // minimum
-		{"business: Acme\ntopics: {t: {category: utility, description: d, frequency_cap: 1.5}}\nstates: {a: {prompt: Hi}}\n", false}, // integer
+		{"business: Acme\nstates: {}\n", false},                   // minProperties
+		{"business: Acme\nstates: {1a: {prompt: Hi}}\n", false},   // propertyNames
+		{"business: Acme\ntopics: {t: {category: utility, description: d, frequency_cap: 0}}\nstates: {a: {prompt: Hi}}\n", false},                            // minimum
+		{"business: Acme\ntopics: {t: {category: utility, description: d, frequency_cap: 1.5}}\nstates: {a: {prompt: Hi}}\n", false},                          // integer
 		{"business: Acme\nstates: {a: {prompt: {text: Hi, buttons: [{id: a, title: t}, {id: b, title: t}, {id: c, title: t}, {id: d, title: t}]}}}\n", false}, // maxItems
-		{"business: Acme\nstates: {a: {prompt: {text: Hi, buttons: [{id: a, title: 123456789012345678901}]}}}\n", true},                                     // a number has no length
-		{"business: Acme\nstates: {a: {prompt: {text: Hi, buttons: [{id: a, title: '123456789012345678901'}]}}}\n", false},                                  // maxLength
-		{"business: Acme\nstates: {a: {prompt: {text: Hi, list: {button: Go, rows: []}}}}\n", false},                                                         // minItems
+		{"business: Acme\nstates: {a: {prompt: {text: Hi, buttons: [{id: a, title: 123456789012345678901}]}}}\n", true},                                       // a number has no length
+		{"business: Acme\nstates: {a: {prompt: {text: Hi, buttons: [{id: a, title: '123456789012345678901'}]}}}\n", false},                                    // maxLength
+		{"business: Acme\nstates: {a: {prompt: {text: Hi, list: {button: Go, rows: []}}}}\n", false},                                                          // minItems
 	} {
 		doc, err := yamlToJSON([]byte(tt.src))
 		if err != nil {

@@ -17,7 +17,7 @@ var varNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // Built-in variables: every conversation has them without declaring them.
 const (
 	VarBusiness = "business" // the flow's business name
-	VarCustomer = "customer" // the customer, as the engine knows them (their WhatsApp profile name)
+	VarCustomer = "customer" // the customer's WhatsApp id (phone number or user id)
 	VarLanguage = "language" // the conversation's language: which prompt variants are sent
 )
 
@@ -235,14 +235,19 @@ func (l *loader) plainText(s string, n *yaml.Node, subject string) {
 // checkVars reports uses of variables that are neither built in, declared,
 // set nor captured.
 func (l *loader) checkVars() {
-	known := slices.Clone(BuiltinVars)
+	known := slices.Clone(BuiltinVars) // in file order, for suggestions
+	isKnown := make(map[string]bool)
+	for _, v := range BuiltinVars {
+		isKnown[v] = true
+	}
 	for _, v := range l.vars {
-		if !slices.Contains(known, v.name) {
+		if !isKnown[v.name] {
+			isKnown[v.name] = true
 			known = append(known, v.name)
 		}
 	}
 	for _, r := range l.varRefs {
-		if slices.Contains(known, r.name) {
+		if isKnown[r.name] {
 			continue
 		}
 		hint := didYouMean(r.name, known)

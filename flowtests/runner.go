@@ -251,6 +251,13 @@ func replyText(m *bot.Message) string {
 	for _, bt := range m.Buttons {
 		fmt.Fprintf(&b, " [%s: %s]", bt.ID, bt.Title)
 	}
+	if m.List != nil {
+		fmt.Fprintf(&b, " (list %q:", m.List.Button)
+		for _, r := range m.List.Rows {
+			fmt.Fprintf(&b, " [%s: %s]", r.ID, r.Title)
+		}
+		b.WriteString(")")
+	}
 	return b.String()
 }
 

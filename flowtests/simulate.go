@@ -142,6 +142,7 @@ type Output struct {
 	Customer string       `json:"customer,omitempty"`
 	Text     string       `json:"text,omitempty"`
 	Buttons  []bot.Button `json:"buttons,omitempty"`
+	List     *bot.List    `json:"list,omitempty"`
 	Topic    string       `json:"topic,omitempty"`
 	Status   string       `json:"status,omitempty"`
 	Source   string       `json:"source,omitempty"`
@@ -223,12 +224,9 @@ func (sim *Simulator) Advance(ctx context.Context, d time.Duration) ([]bot.Effec
 		if err != nil {
 			return effects, err
 		}
+		// Firing (or dropping a stale timer) removes it from the store, so
+		// the loop moves on even when a timer sends nothing.
 		effects = append(effects, fired...)
-		if len(fired) == 0 {
-			// A stale timer: HandleTimer dropped nothing from the store, so
-			// stop here rather than loop on it.
-			break
-		}
 	}
 	sim.now = target
 	return effects, nil
@@ -271,7 +269,7 @@ func effectLine(e bot.Effect) Output {
 		if e.RequestID != "" {
 			o.Type, o.Kind = "sent", string(e.Message.Kind)
 		} else {
-			o.Type, o.Text, o.Buttons = "reply", e.Message.Text, e.Message.Buttons
+			o.Type, o.Text, o.Buttons, o.List = "reply", e.Message.Text, e.Message.Buttons, e.Message.List
 		}
 	}
 	return o

@@ -615,9 +615,17 @@ func (s *Suite) checkAgainst(f *flows.Flow) []flows.Problem {
 		templates = append(templates, t.Name)
 	}
 	for _, st := range f.StateOrder {
-		for _, b := range f.States[st].Prompt.Buttons {
+		p := f.States[st].Prompt
+		for _, b := range p.Buttons {
 			if !slices.Contains(buttons, b.ID) {
 				buttons = append(buttons, b.ID)
+			}
+		}
+		if p.List != nil {
+			for _, r := range p.List.Rows {
+				if !slices.Contains(buttons, r.ID) {
+					buttons = append(buttons, r.ID) // a list row is tapped like a button
+				}
 			}
 		}
 	}

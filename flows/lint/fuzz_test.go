@@ -17,6 +17,7 @@ import (
 // things without the source.
 func FuzzLint(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	files = append(files, filepath.Join("..", "testdata", "full.yaml"))
 	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows"
 )
@@ -22,7 +24,7 @@ const (
 	CodeDroppedOptOut   = "OB005" // a keyword list leaves out a default opt-out word
 	CodeGlobalKeyword   = "OB006" // a transition keyword is a global keyword
 	CodeUngrantedTopic  = "OB007" // a template's topic no reachable state grants
-	CodeButtonNoTarget  = "OB008" // a button without a transition
+	CodeButtonNoTarget  = "OB008" // a button or list row without a transition
 	CodeUnreachable     = "OB009" // a state no goto reaches
 	CodeDeadEnd         = "OB010" // a state from which the conversation never ends
 	CodeOptInOnElse     = "OB011" // opt_in on an else transition
@@ -45,7 +47,7 @@ var rules = []Rule{
 	{CodeDroppedOptOut, Warning, "a keyword list leaves out a default opt-out word (an error for STOP)"},
 	{CodeGlobalKeyword, Error, "a transition keyword is a global keyword, which always wins"},
 	{CodeUngrantedTopic, Error, "a template's topic is granted by no reachable state"},
-	{CodeButtonNoTarget, Warning, "a button has no transition"},
+	{CodeButtonNoTarget, Warning, "a button or list row has no transition"},
 	{CodeUnreachable, Warning, "a state is unreachable from the start state"},
 	{CodeDeadEnd, Warning, "a state from which the conversation can never end"},
 	{CodeOptInOnElse, Error, "an else transition records an opt-in"},
@@ -62,11 +64,12 @@ func Rules() []Rule { return slices.Clone(rules) }
 // holds: the state, transition, button or template; findings about a
 // keyword list (OB005) then have no position.
 //
-// The global keywords are the flow's own (its language, English and its
+// The global keywords are the flow's own, as the engine makes them
+// (English, its language, the languages of its prompt variants and of its
 // keywords: lists); per-business keyword overrides of a server's config
 // are not seen.
 func Lint(f *flows.Flow, src []byte) []Finding {
-	c := &checker{f: f, loc: newLocator(src), kw: bot.NewKeywords(f.Language, f.Keywords)}
+	c := &checker{f: f, loc: newLocator(src), kw: activeKeywords(f)}
 	c.reach = reachable(f)
 	c.optInRequests()
 	c.keywordLists()
@@ -78,6 +81,20 @@ func Lint(f *flows.Flow, src []byte) []Finding {
 		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
 	})
 	return c.out
+}
+
+// activeKeywords returns the global keywords the engine answers for a
+// flow: those of English, the flow's language, every language its prompts
+// have a variant in, and its keywords: lists.
+func activeKeywords(f *flows.Flow) *bot.Keywords {
+	sets := make(map[string]flows.KeywordSet, len(f.Keywords)+len(f.Languages))
+	for _, lang := range f.Languages {
+		sets[lang] = flows.KeywordSet{} // the defaults of the language
+	}
+	for lang, set := range f.Keywords {
+		sets[lang] = set
+	}
+	return bot.NewKeywords(f.Language, sets)
 }
 
 // checker holds one Lint.
@@ -99,10 +116,10 @@ func (c *checker) promptPos(st *flows.State) flows.Pos {
 	return c.loc.pos(pos, "states", string(st.Name), "prompt", "text")
 }
 
-// optInRequests checks the prompt of every state with an opt_in transition
+// optInRequests checks the prompt of every state with an opt_in
+// transition, in the flow's language and in each of its variants
 // (OB001-OB004).
 func (c *checker) optInRequests() {
-	business := bot.Normalize(c.f.Business)
 	optOut := c.kw.OptOutWords()
 	for _, name := range c.f.StateOrder {
 		st := c.f.States[name]
@@ -115,28 +132,89 @@ func (c *checker) optInRequests() {
 		if len(topics) == 0 {
 			continue
 		}
-		text := bot.Normalize(st.Prompt.Text)
-		pos := c.promptPos(st)
 		subject := "opt-in request of state " + quote(string(name))
-		if business != "" && !hasPhrase(text, business) {
-			c.add(pos, CodeNoBusiness, Error, "%s does not name the business: say %s", subject, quote(c.f.Business))
+		c.optInRequest(st.Prompt.Text, c.promptPos(st), subject, topics, optOut, preferredOptOut(optOut))
+		langs := make([]string, 0, len(st.Prompt.Variants))
+		for lang := range st.Prompt.Variants {
+			langs = append(langs, lang)
 		}
-		if !hasPhrase(text, "whatsapp") {
-			c.add(pos, CodeNoWhatsApp, Error, "%s does not say that the messages come on WhatsApp", subject)
-		}
-		for _, topic := range topics {
-			def, ok := c.f.Topic(topic)
-			if !ok || describes(text, def.Description) {
-				continue
+		slices.Sort(langs)
+		for _, lang := range langs {
+			own := c.optOutOf(lang)
+			words := slices.Clone(optOut)
+			for _, w := range own {
+				if !slices.Contains(words, w) {
+					words = append(words, w)
+				}
 			}
-			c.add(pos, CodeNoTopic, Error, "%s does not describe topic %s: include its description %s",
-				subject, quote(string(topic)), quoteN(descriptionCore(def.Description), maxQuotedText))
-		}
-		if !slices.ContainsFunc(optOut, func(w string) bool { return hasPhrase(text, w) }) {
-			c.add(pos, CodeNoOptOut, Error, "%s names no opt-out keyword: tell the customer they can reply %s at any time to opt out",
-				subject, preferredOptOut(optOut))
+			c.optInRequest(st.Prompt.Variants[lang].Text, c.variantPos(st, lang),
+				subject+" in language "+quote(lang), topics, words, preferredOptOut(own))
 		}
 	}
+}
+
+// optInRequest checks one wording of an opt-in request: it must name the
+// business, say WhatsApp, describe every topic and name one of optOut,
+// the opt-out words; suggest is the one to propose.
+func (c *checker) optInRequest(text string, pos flows.Pos, subject string, topics []flows.Topic, optOut []string, suggest string) {
+	// {{business}} is the business's name; other variables change per
+	// conversation, so what they say cannot count.
+	text = bot.Normalize(flows.Interpolate(text, func(name string) string {
+		if name == flows.VarBusiness {
+			return c.f.Business
+		}
+		return " "
+	}))
+	if business := bot.Normalize(c.f.Business); business != "" && !hasPhrase(text, business) {
+		c.add(pos, CodeNoBusiness, Error, "%s does not name the business: say %s", subject, quote(c.f.Business))
+	}
+	if !hasPhrase(text, "whatsapp") {
+		c.add(pos, CodeNoWhatsApp, Error, "%s does not say that the messages come on WhatsApp", subject)
+	}
+	for _, topic := range topics {
+		def, ok := c.f.Topic(topic)
+		if !ok || describes(text, def.Description) || slices.ContainsFunc(def.Aliases, func(a string) bool { return describes(text, a) }) {
+			continue
+		}
+		aliases := ""
+		if len(def.Aliases) > 0 {
+			quoted := make([]string, len(def.Aliases))
+			for i, a := range def.Aliases {
+				quoted[i] = quote(a)
+			}
+			aliases = " or one of its aliases " + strings.Join(quoted, ", ")
+		}
+		c.add(pos, CodeNoTopic, Error, "%s does not describe topic %s: include its description %s%s",
+			subject, quote(string(topic)), quoteN(descriptionCore(def.Description), maxQuotedText), aliases)
+	}
+	if !slices.ContainsFunc(optOut, func(w string) bool { return hasPhrase(text, w) }) {
+		c.add(pos, CodeNoOptOut, Error, "%s names no opt-out keyword: tell the customer they can reply %s at any time to opt out",
+			subject, suggest)
+	}
+}
+
+// optOutOf returns the opt-out words of one language alone, normalised:
+// the flow's list for it, or the engine's defaults.
+func (c *checker) optOutOf(lang string) []string {
+	set, ok := c.f.Keywords[lang]
+	if !ok || set.OptOut == nil {
+		return defaultOptOut(lang)
+	}
+	none := flows.KeywordSet{OptOut: []string{}, OptIn: []string{}, Help: []string{}, Polite: []string{}}
+	return bot.NewKeywords(lang, map[string]flows.KeywordSet{"en": none, lang: {OptOut: set.OptOut, OptIn: []string{}, Help: []string{}, Polite: []string{}}}).OptOutWords()
+}
+
+// variantPos is the position of the text of a prompt's variant.
+func (c *checker) variantPos(st *flows.State, lang string) flows.Pos {
+	fallback := c.promptPos(st)
+	n := c.loc.find("states", string(st.Name), "prompt", "variants", lang)
+	switch {
+	case n == nil:
+		return fallback
+	case n.Kind == yaml.MappingNode:
+		return c.loc.pos(fallback, "states", string(st.Name), "prompt", "variants", lang, "text")
+	}
+	return c.loc.pos(fallback, "states", string(st.Name), "prompt", "variants", lang)
 }
 
 // hasPhrase reports whether the normalised text holds the normalised
@@ -306,7 +384,8 @@ func (c *checker) templates() {
 		}
 	}
 	for i, tpl := range c.f.Templates {
-		if reachable[tpl.Topic] {
+		if def, ok := c.f.Topic(tpl.Topic); reachable[tpl.Topic] || ok && len(def.GrantedBy) > 0 {
+			// Consented to in the chat, or granted from outside it.
 			continue
 		}
 		note := ""
@@ -320,17 +399,31 @@ func (c *checker) templates() {
 	}
 }
 
-// buttons checks that every button has a transition (OB008).
+// buttons checks that every button and list row has a transition (OB008).
 func (c *checker) buttons() {
 	for _, name := range c.f.StateOrder {
 		st := c.f.States[name]
+		handled := func(id string) bool {
+			return slices.ContainsFunc(st.On, func(t flows.Transition) bool { return t.Button == id })
+		}
 		for _, b := range st.Prompt.Buttons {
-			if slices.ContainsFunc(st.On, func(t flows.Transition) bool { return t.Button == b.ID }) {
+			if handled(b.ID) {
 				continue
 			}
 			c.add(b.Pos, CodeButtonNoTarget, Warning,
 				"button %s of state %s has no transition: a tap is matched by its title %s like typed text, against the keywords and else",
 				quote(b.ID), quote(string(name)), quote(b.Title))
+		}
+		if st.Prompt.List == nil {
+			continue
+		}
+		for _, r := range st.Prompt.List.Rows {
+			if handled(r.ID) {
+				continue
+			}
+			c.add(r.Pos, CodeButtonNoTarget, Warning,
+				"row %s of the list of state %s has no transition: a tap is matched by its title %s like typed text, against the keywords and else",
+				quote(r.ID), quote(string(name)), quote(r.Title))
 		}
 	}
 }
@@ -367,6 +460,9 @@ func reachable(f *flows.Flow) map[flows.StateName]bool {
 		st := f.States[queue[0]]
 		queue = queue[1:]
 		for _, t := range st.On {
+			if t.GotoFlow != "" {
+				continue // a state of another flow
+			}
 			if _, ok := f.States[t.Goto]; ok && !seen[t.Goto] {
 				seen[t.Goto] = true
 				queue = append(queue, t.Goto)
@@ -378,16 +474,17 @@ func reachable(f *flows.Flow) map[flows.StateName]bool {
 
 // settledStates returns the states from which the conversation can reach
 // an end or a rest: a state without transitions (it ends after its
-// prompt), a state with an end: true transition, a resting state (every
-// transition goes back to it: "subscribed", answering whatever comes with
-// its prompt), or a state from which a goto leads to one of these.
+// prompt), a state with an end: true, handoff or goto to another flow (the
+// conversation leaves this one), a resting state (every transition goes
+// back to it: "subscribed", answering whatever comes with its prompt), or
+// a state from which a goto leads to one of these.
 func settledStates(f *flows.Flow) map[flows.StateName]bool {
 	settled := make(map[flows.StateName]bool)
 	for name, st := range f.States {
 		ends, rests := len(st.On) == 0, true
 		for _, t := range st.On {
-			ends = ends || t.End
-			rests = rests && t.Goto == name
+			ends = ends || t.End || t.Handoff != "" || t.GotoFlow != ""
+			rests = rests && t.Goto == name && t.GotoFlow == ""
 		}
 		if ends || rests {
 			settled[name] = true
@@ -401,7 +498,7 @@ func settledStates(f *flows.Flow) map[flows.StateName]bool {
 				continue
 			}
 			for _, t := range st.On {
-				if settled[t.Goto] {
+				if t.GotoFlow == "" && settled[t.Goto] {
 					settled[name], changed = true, true
 					break
 				}

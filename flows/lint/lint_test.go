@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows"
 	"github.com/optinbot/optinbot/flows/examples"
 )
@@ -260,6 +261,40 @@ func TestRules(t *testing.T) {
     on:
       - else: true
         goto: ask`, ""), []string{"OB009 warning", "OB010 warning", "OB010 warning"}},
+		{"topic alias", strings.Replace(flow("Novedades de tus pedidos from Cafe Ole on WhatsApp? Reply YES, or STOP at any time.", yesOn, ""),
+			"description: updates about your orders (confirmation and delivery)",
+			"description: updates about your orders (confirmation and delivery)\n    aliases: [novedades de tus pedidos]", 1), nil},
+		{"business as a variable", flow("Updates about your orders from {{business}} on WhatsApp? Reply YES, or STOP at any time.", yesOn, ""), nil},
+		{"other variables count as nothing", flow("Updates about your orders from {{customer}} on {{channel}}? Reply YES, or STOP at any time.", yesOn, "vars: {channel: WhatsApp}"),
+			[]string{"OB001 error", "OB002 error"}},
+		{"granted outside the chat", strings.Replace(flow("Hello", `      - else: true
+        end: true`, ""), "category: utility", "category: utility\n    granted_by: [web]", 1), []string{"OB009 warning"}},
+		{"variants' languages are active", strings.Replace(flow(good, yesOn, ""), `    prompt: "`+good+`"`,
+			`    prompt:
+      text: "`+good+`"
+      variants:
+        de: "Updates about your orders von Cafe Ole auf WhatsApp? Antworten Sie JA."
+        es: "Updates about your orders de Café Olé por WhatsApp? Responde SÍ o BAJA."`, 1),
+			[]string{"OB004 error"}},
+		{"keyword global in a variant's language", strings.Replace(flow(good, `      - keywords: [yes, alto]
+        opt_in: order_updates
+        goto: subscribed`, ""), `    prompt: "`+good+`"`, `    prompt:
+      text: "`+good+`"
+      variants:
+        es: "Updates about your orders de Café Olé por WhatsApp? Responde SÍ o ALTO."`, 1),
+			[]string{"OB006 error"}},
+		{"cross-flow goto and handoff end the conversation", flow(good, `      - keywords: [yes]
+        opt_in: order_updates
+        goto: loop
+      - else: true
+        goto: other/start
+  loop:
+    prompt: Loop
+    on:
+      - keywords: [human]
+        handoff: support
+      - else: true
+        goto: ask`, ""), []string{"OB009 warning"}},
 		{"unreachable grant", flow(good, `      - keywords: [yes]
         goto: subscribed
       - else: true
@@ -311,5 +346,32 @@ func TestFindingString(t *testing.T) {
 	want := `{"file":"a.yaml","line":1,"col":2,"code":"OB008","severity":"warning","message":"m","doc":"docs/lint.md#OB008"}`
 	if string(b) != want {
 		t.Errorf("JSON = %s, want %s", b, want)
+	}
+}
+
+// TestGrantSourcesInSync: the sources flows accepts in granted_by are
+// bot's consent sources but for in_channel, the chat itself. flows cannot
+// import bot, so this test keeps the two lists in step.
+func TestGrantSourcesInSync(t *testing.T) {
+	var want []string
+	for _, src := range bot.Sources {
+		if src != bot.SourceInChannel {
+			want = append(want, string(src))
+		}
+	}
+	got := slices.Clone(flows.GrantSources)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("flows.GrantSources = %q, bot.Sources without in_channel = %q", got, want)
+	}
+}
+
+// TestFullLanguageLintClean: the loader's flow using every feature of the
+// language has no findings.
+func TestFullLanguageLintClean(t *testing.T) {
+	f, src := load(t, filepath.Join("..", "testdata", "full.yaml"))
+	for _, fd := range Lint(f, src) {
+		t.Errorf("%s", fd)
 	}
 }
