@@ -2,11 +2,13 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
 )
 
 func fullHarness(t *testing.T) *harness {
@@ -183,5 +185,54 @@ func TestFlowTopicFrequencyCap(t *testing.T) {
 	b, _ := h.svc.Business("acme")
 	if b.Caps.PerTopic["offers"] != 1 || b.Caps.PerTopic["reminders"] != 0 {
 		t.Errorf("caps %+v", b.Caps)
+	}
+}
+
+func TestConsentGrantedByAnotherSource(t *testing.T) {
+	f, err := flows.Load("grant.yaml", []byte(`business: Acme
+topics:
+  news: {category: marketing, description: our news, granted_by: [web, signup]}
+  orders: {category: utility, description: order updates}
+templates:
+  - {name: weekly, topic: news}
+states:
+  ask:
+    prompt: "Our news from Acme on WhatsApp? Reply YES, or STOP to opt out."
+    on:
+      - keywords: ["yes"]
+        opt_in: news
+        goto: done
+  done:
+    prompt: Done.
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, f, nil, bot.Caps{})
+	grant := bot.ConsentGrant{ID: "form-1", Business: "acme", Customer: alice, Topic: "news", Source: bot.SourceWeb,
+		Wording: "Yes, send me Acme's news on WhatsApp. Reply STOP to opt out.", At: t0.Add(-time.Hour)}
+	effects, err := h.svc.HandleConsentGrant(context.Background(), grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := consentOf(effects)
+	if len(ev) != 1 || ev[0].Source != bot.SourceWeb || ev[0].Prompt != grant.Wording || ev[0].InboundID != "form-1" || ev[0].Status != bot.OptedIn {
+		t.Errorf("grant recorded %+v", ev)
+	}
+	if e := h.send(alice, bot.KindTemplate, "weekly"); e.Kind != bot.EffectMessage {
+		t.Errorf("template after a web grant: %+v", e)
+	}
+	for _, bad := range []bot.ConsentGrant{
+		{ID: "g2", Customer: alice, Topic: "orders", Source: bot.SourceWeb, Wording: "x"},       // orders has no granted_by
+		{ID: "g3", Customer: alice, Topic: "news", Source: bot.SourceSMSCampaign, Wording: "x"}, // not listed
+		{ID: "g4", Customer: alice, Topic: "news", Source: bot.SourceWeb},                       // no wording
+		{ID: "g5", Customer: alice, Topic: "nope", Source: bot.SourceWeb, Wording: "x"},
+	} {
+		if _, err := h.svc.HandleConsentGrant(context.Background(), bad); !errors.Is(err, bot.ErrBadInput) {
+			t.Errorf("grant %+v: err = %v, want bad input", bad, err)
+		}
+	}
+	if again, err := h.svc.HandleConsentGrant(context.Background(), grant); err != nil || len(again) != 0 {
+		t.Errorf("a repeated grant: %v %v", again, err)
 	}
 }

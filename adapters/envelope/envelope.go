@@ -26,6 +26,7 @@ const (
 	TypeDecision = "send_decision"
 	TypeNotice   = "customer_notice"
 	TypeHandoff  = "handoff_request"
+	TypeGrant    = "consent_grant"
 	// Adapter-side envelopes.
 	TypeSignal     = "consent_signal"
 	TypeEvent      = "provider_event"
@@ -34,7 +35,7 @@ const (
 
 // Types lists every envelope type, in documentation order.
 var Types = []string{TypeInbound, TypeSend, TypeStatus, TypeOutbound, TypeConsent, TypeDecision,
-	TypeNotice, TypeHandoff, TypeSignal, TypeEvent, TypeDeadLetter}
+	TypeNotice, TypeHandoff, TypeGrant, TypeSignal, TypeEvent, TypeDeadLetter}
 
 // header is what every envelope starts with. Embedded in the MarshalJSON
 // wrappers so "v" and "type" come first.
@@ -74,6 +75,8 @@ func Decode(data []byte) (any, error) {
 		return decodeDecision(data)
 	case TypeHandoff:
 		return decodeHandoff(data)
+	case TypeGrant:
+		return decodeGrant(data)
 	case TypeNotice:
 		return decodeNotice(data)
 	case TypeSignal:

@@ -145,6 +145,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"err_decision_allowed_with_reason", ErrValue, "reason"},
 		{"err_notice_missing_kind", ErrMissing, "kind"},
 		{"err_notice_bad_at", ErrTimestamp, "at"},
+		{"err_grant_in_channel", ErrValue, "source"},
 		{"err_signal_bad_signal", ErrValue, "signal"},
 		{"err_status_bad_signal", ErrValue, "signal"},
 		{"err_send_params_not_strings", ErrValue, "params"},
@@ -221,6 +222,7 @@ func TestTypedDecoders(t *testing.T) {
 		TypeDecision:   func(b []byte) (any, error) { return DecodeDecision(b) },
 		TypeNotice:     func(b []byte) (any, error) { return DecodeNotice(b) },
 		TypeHandoff:    func(b []byte) (any, error) { return DecodeHandoff(b) },
+		TypeGrant:      func(b []byte) (any, error) { return DecodeGrant(b) },
 		TypeSignal:     func(b []byte) (any, error) { return DecodeSignal(b) },
 		TypeEvent:      func(b []byte) (any, error) { return DecodeEvent(b) },
 		TypeDeadLetter: func(b []byte) (any, error) { return DecodeDeadLetter(b) },
@@ -228,7 +230,7 @@ func TestTypedDecoders(t *testing.T) {
 	samples := map[string]string{
 		TypeInbound: "inbound_text", TypeSend: "send_template", TypeStatus: "status_opted_out",
 		TypeOutbound: "outbound_text", TypeConsent: "consent", TypeDecision: "decision_refused",
-		TypeNotice: "notice_held", TypeHandoff: "handoff", TypeSignal: "signal_stop", TypeEvent: "event_quality", TypeDeadLetter: "deadletter",
+		TypeNotice: "notice_held", TypeHandoff: "handoff", TypeGrant: "grant", TypeSignal: "signal_stop", TypeEvent: "event_quality", TypeDeadLetter: "deadletter",
 	}
 	if len(decoders) != len(Types) || len(samples) != len(Types) {
 		t.Fatalf("%d decoders and %d samples for %d types", len(decoders), len(samples), len(Types))

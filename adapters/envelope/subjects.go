@@ -25,6 +25,7 @@ const (
 	SubjectDelivery SubjectKind = "delivery" // DeliveryStatus from the engine, keyed by business
 	SubjectNotice   SubjectKind = "notice"   // CustomerNotice, keyed by business
 	SubjectHandoff  SubjectKind = "handoff"  // HandoffRequest, keyed by business
+	SubjectGrant    SubjectKind = "grant"    // ConsentGrantEnvelope, keyed by business
 	SubjectSignal   SubjectKind = "signal"   // ConsentSignal, keyed by sender
 	SubjectEvent    SubjectKind = "event"    // ProviderEvent, keyed by sender
 	// SubjectDeadLetter carries DeadLetter, keyed by provider.
@@ -33,7 +34,7 @@ const (
 
 // InKinds are the subjects the engine consumes; OutKinds those it publishes.
 var (
-	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal}
+	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal, SubjectGrant}
 	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision, SubjectEvent, SubjectDeadLetter,
 		SubjectDelivery, SubjectNotice, SubjectHandoff}
 )

@@ -50,6 +50,7 @@ type Engine interface {
 	HandleSendRequest(ctx context.Context, r bot.SendRequest) ([]bot.Effect, error)
 	HandleDeliveryUpdate(ctx context.Context, u bot.DeliveryUpdate) ([]bot.Effect, error)
 	HandleMarketingPreference(ctx context.Context, p bot.MarketingPreference) ([]bot.Effect, error)
+	HandleConsentGrant(ctx context.Context, g bot.ConsentGrant) ([]bot.Effect, error)
 }
 
 // Defaults of ConsumerConfig.
@@ -178,7 +179,7 @@ type job struct {
 	msg     jetstream.Msg
 	seq     uint64 // stream sequence
 	tries   uint64 // deliveries so far, this one included
-	payload any    // envelope.InboundMessage, SendRequest, DeliveryStatus or ConsentSignal
+	payload any    // envelope.InboundMessage, SendRequest, DeliveryStatus, ConsentSignal or ConsentGrantEnvelope
 }
 
 // Run consumes until ctx is done (call it once), then stops fetching
@@ -312,6 +313,8 @@ func (c *Consumer) decode(msg jetstream.Msg) (job, bool) {
 		j.payload, err = envelope.DecodeStatus(msg.Data())
 	case kind == envelope.SubjectSignal:
 		j.payload, err = envelope.DecodeSignal(msg.Data())
+	case kind == envelope.SubjectGrant:
+		j.payload, err = envelope.DecodeGrant(msg.Data())
 	default:
 		err = fmt.Errorf("subject kind %q is not consumed by the engine: %w", kind, bot.ErrBadInput)
 	}
@@ -331,6 +334,8 @@ func customerOf(payload any) bot.CustomerID {
 	case envelope.DeliveryStatus:
 		return p.To
 	case envelope.ConsentSignal:
+		return p.Customer
+	case envelope.ConsentGrantEnvelope:
 		return p.Customer
 	}
 	return ""
@@ -389,6 +394,11 @@ func (c *Consumer) handle(ctx context.Context, j job) {
 		if err = cerr; err == nil {
 			pref.Business = c.business(p.Sender)
 			_, err = c.engine.HandleMarketingPreference(ctx, pref)
+		}
+	case envelope.ConsentGrantEnvelope:
+		g, cerr := p.ToBot()
+		if err = cerr; err == nil {
+			_, err = c.engine.HandleConsentGrant(ctx, g)
 		}
 	}
 	switch {

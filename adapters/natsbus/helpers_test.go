@@ -257,6 +257,16 @@ func (f *fakeEngine) HandleMarketingPreference(ctx context.Context, p bot.Market
 	})
 }
 
+func (f *fakeEngine) HandleConsentGrant(ctx context.Context, g bot.ConsentGrant) ([]bot.Effect, error) {
+	c := call{kind: "grant", id: g.ID, business: g.Business, customer: g.Customer, text: string(g.Source)}
+	return f.run(ctx, c, func(b bot.BusinessID) []bot.Effect {
+		id := fmt.Sprintf("%s/grant:%s/0", b, g.ID)
+		return []bot.Effect{{ID: id, Kind: bot.EffectConsent, Business: b, Customer: g.Customer,
+			Consent: &bot.ConsentEvent{ID: id, Customer: g.Customer, Business: b, Channel: bot.Channel, Topic: g.Topic,
+				Status: bot.OptedIn, Source: g.Source, Trigger: "granted by " + string(g.Source), InboundID: g.ID, Prompt: g.Wording, At: g.At}}}
+	})
+}
+
 // startConsumer runs a Consumer until the test ends (or stop is called) and
 // fails the test if Run returns an error.
 func startConsumer(t *testing.T, b *bus, engine Engine, cfg ConsumerConfig) (stop func()) {
