@@ -97,3 +97,13 @@ func list(names []string) string {
 	}
 	return strings.Join(quoted, ", ")
 }
+
+// Closest is the did-you-mean rule of flow errors, for other YAML formats
+// of the project (flowtests) to suggest names the same way: the candidate
+// at most two edits from name (and changing at most half of it), ignoring
+// case, or "".
+func Closest(name string, candidates []string) string { return closest(name, candidates) }
+
+// Quote quotes a value for a one-line error message as flow errors do.
+func Quote(s string) string { return quote(s) }
+

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -348,64 +347,7 @@ func didYouMean(name string, candidates []string) string {
 	return ""
 }
 
-// closest returns the candidate at most two edits from name (and changing
-// at most half of it), ignoring case, or "" when none is; ties go to the
-// earliest candidate.
-func closest(name string, candidates []string) string {
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if c == name {
-			continue
-		}
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
-		longer := max(utf8.RuneCountInString(name), utf8.RuneCountInString(c))
-		if d < bestDist && 2*d <= longer {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
+// closest and quote word suggestions and values like the flows loader.
+func closest(name string, candidates []string) string { return flows.Closest(name, candidates) }
 
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and swaps of adjacent runes each cost one.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
-}
-
-// maxQuoted is how many runes of a value a message quotes.
-const maxQuoted = 40
-
-// quote returns s in single quotes for a message, shortened to maxQuoted
-// runes; values that would break a one-line message become Go literals.
-func quote(s string) string {
-	if utf8.RuneCountInString(s) > maxQuoted {
-		s = string([]rune(s)[:maxQuoted]) + "…"
-	}
-	for _, r := range s {
-		if r == '\'' || r == utf8.RuneError || !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return "'" + s + "'"
-}
+func quote(s string) string { return flows.Quote(s) }
