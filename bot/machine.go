@@ -51,8 +51,10 @@ func Compile(f *flows.Flow, polite []string) (*Machine, error) {
 				mv.keywords = NewPhraseMatcher(t.Keywords, polite)
 			}
 			dst := t.Goto
-			if dst == "" {
-				dst = name // an end-only transition stays where it is until the conversation closes
+			if dst == "" || (t.GotoFlow != "" && t.GotoFlow != f.Name) {
+				// An end-only, handoff or other-flow transition stays where it
+				// is until the conversation closes.
+				dst = name
 			}
 			if _, ok := f.States[dst]; !ok {
 				return nil, fmt.Errorf("compile flow %s@%s: state %q: transition %d goes to unknown state %q", f.Name, f.Version, name, i+1, dst)

@@ -56,17 +56,21 @@ func (e *engine) inbound(ctx context.Context, in bot.Inbound) ([]bot.Effect, err
 }
 
 // advanceTo moves the clock to target, firing every flow timer due on the
-// way at its own due time, like flowtests.Simulator.Advance.
+// way at its own due time, like flowtests.Simulator.Advance: firing a timer
+// (or dropping a stale one) removes it, so a timer that sends nothing does
+// not stop the advance.
 func (e *engine) advanceTo(ctx context.Context, target time.Time) ([]bot.Effect, error) {
 	var effects []bot.Effect
+	previous := ""
 	for {
 		due, err := e.store.DueTimers(ctx, target.Add(time.Microsecond), 1)
 		if err != nil {
 			return effects, err
 		}
-		if len(due) == 0 {
-			break
+		if len(due) == 0 || due[0].Timer.ID == previous {
+			break // none left, or one the engine did not remove: never loop on it
 		}
+		previous = due[0].Timer.ID
 		if due[0].Timer.Due.After(e.now) {
 			e.now = due[0].Timer.Due
 		}
@@ -75,9 +79,6 @@ func (e *engine) advanceTo(ctx context.Context, target time.Time) ([]bot.Effect,
 			return effects, err
 		}
 		effects = append(effects, fired...)
-		if len(fired) == 0 {
-			break // a stale timer: nothing was dropped, so do not loop on it
-		}
 	}
 	if target.After(e.now) {
 		e.now = target
@@ -96,23 +97,38 @@ func (e *engine) session(ctx context.Context) (bot.Session, error) {
 }
 
 // world is everything the store holds about the one customer of an
-// explored conversation: cheap to copy, so that the explorer branches a
-// conversation instead of replaying it.
+// explored conversation, in a form that is cheap to copy, so that the
+// explorer branches a conversation instead of replaying it: consent is the
+// latest status per topic (all the engine reads of the ledger), replaced
+// rather than changed, and the processed ids a list that branches share.
 type world struct {
 	conv      bot.Conversation
-	ledger    []bot.ConsentEvent // commit order
+	consent   map[flows.Topic]bot.ConsentStatus // never changed once set: Commit replaces it
 	templates []bot.SentTemplate
-	processed []string // dedup ids committed
+	processed *idList
 	now       time.Time
+}
+
+// idList is an immutable list of processed input ids, newest first.
+type idList struct {
+	id   string
+	next *idList
+}
+
+func (l *idList) contains(id string) bool {
+	for ; l != nil; l = l.next {
+		if l.id == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *world) clone() *world {
 	c := *w
 	c.conv = copyConversation(w.conv)
 	// Clipped, so an append by one branch never writes into another's.
-	c.ledger = slices.Clip(w.ledger)
 	c.templates = slices.Clip(w.templates)
-	c.processed = slices.Clip(w.processed)
 	return &c
 }
 
@@ -156,11 +172,8 @@ func (s *snapStore) LoadSession(ctx context.Context, business bot.BusinessID, cu
 	}
 	w := s.cur
 	sess.Conversation = copyConversation(w.conv)
-	for _, ev := range w.ledger {
-		if sess.Consent == nil {
-			sess.Consent = map[flows.Topic]bot.ConsentStatus{}
-		}
-		sess.Consent[ev.Topic] = ev.Status
+	if len(w.consent) > 0 {
+		sess.Consent = maps.Clone(w.consent)
 	}
 	for _, t := range w.templates {
 		if !t.At.Before(since) {
@@ -171,7 +184,7 @@ func (s *snapStore) LoadSession(ctx context.Context, business bot.BusinessID, cu
 }
 
 func (s *snapStore) Processed(ctx context.Context, business bot.BusinessID, dedupID string) (bool, error) {
-	return slices.Contains(s.cur.processed, dedupID), nil
+	return s.cur.processed.contains(dedupID), nil
 }
 
 func (s *snapStore) Commit(ctx context.Context, turn bot.Turn) error {
@@ -180,13 +193,20 @@ func (s *snapStore) Commit(ctx context.Context, turn bot.Turn) error {
 	}
 	w := s.cur
 	if turn.DedupID != "" {
-		if slices.Contains(w.processed, turn.DedupID) {
+		if w.processed.contains(turn.DedupID) {
 			return fmt.Errorf("commit turn for %s: %w", turn.DedupID, bot.ErrDuplicate)
 		}
-		w.processed = append(w.processed, turn.DedupID)
+		w.processed = &idList{id: turn.DedupID, next: w.processed}
 	}
 	w.conv = copyConversation(turn.Conversation)
-	w.ledger = append(w.ledger, turn.Consent...)
+	if len(turn.Consent) > 0 {
+		consent := make(map[flows.Topic]bot.ConsentStatus, len(w.consent)+len(turn.Consent))
+		maps.Copy(consent, w.consent)
+		for _, ev := range turn.Consent {
+			consent[ev.Topic] = ev.Status
+		}
+		w.consent = consent
+	}
 	w.templates = append(w.templates, turn.Templates...)
 	return nil
 }

@@ -74,9 +74,13 @@ const (
 	ProbeSilence = 25 * time.Hour
 )
 
-// Defaults of Options.
+// Defaults of Options. Conversation states are explored once each, so the
+// node cap is what bounds the work (about 0.15 ms a node); the depth cap
+// only keeps a pathological flow's conversations finite, and is generous
+// so that a long flow (a 200-step ring needs some 200 inputs) is explored
+// to its end.
 const (
-	DefaultMaxDepth = 30
+	DefaultMaxDepth = 1_000
 	DefaultMaxNodes = 10_000
 )
 
@@ -222,6 +226,8 @@ type explorer struct {
 	// rests in them; entered holds those seen.
 	terminal []promptPattern
 	entered  map[flows.StateName]bool
+	// grantedAt caches grantingTransition.
+	grantedAt map[string]grantSite
 	// visit, when set (by tests), sees every node explored.
 	visit func(*node)
 }
@@ -331,8 +337,8 @@ func (x *explorer) buildClasses() {
 			if s, ok := x.regexSample(st, i); ok {
 				addText(s)
 			} else {
-				x.rep.Notes = append(x.rep.Notes, fmt.Sprintf("no text found that regex %s of transition %d of state %s matches: that transition was not explored",
-					strconv.Quote(t.Regex.String()), i+1, name))
+				x.rep.Notes = append(x.rep.Notes, fmt.Sprintf("no text found that regex /%s/ of transition %d of state %s matches: that transition was not explored",
+					oneLine(t.Regex.String()), i+1, name))
 			}
 		}
 		x.classes[name] = out
@@ -537,10 +543,28 @@ func (x *explorer) classify(ev *bot.ConsentEvent, from flows.StateName) grant {
 	return g
 }
 
+type grantSite struct {
+	state flows.StateName
+	pos   flows.Pos
+}
+
 // grantingTransition finds the transition that recorded an opt-in to topic
 // with this trigger: in state from if it has one, else the first in the
 // file.
 func (x *explorer) grantingTransition(from flows.StateName, topic flows.Topic, trigger string) (flows.StateName, flows.Pos) {
+	key := string(from) + "\x00" + string(topic) + "\x00" + trigger
+	if s, ok := x.grantedAt[key]; ok {
+		return s.state, s.pos
+	}
+	state, pos := x.findGrantingTransition(from, topic, trigger)
+	if x.grantedAt == nil {
+		x.grantedAt = map[string]grantSite{}
+	}
+	x.grantedAt[key] = grantSite{state, pos}
+	return state, pos
+}
+
+func (x *explorer) findGrantingTransition(from flows.StateName, topic flows.Topic, trigger string) (flows.StateName, flows.Pos) {
 	matches := func(t *flows.Transition) bool {
 		if t.OptIn != topic {
 			return false

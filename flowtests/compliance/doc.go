@@ -1,0 +1,16 @@
+// Package compliance generates the compliance checks of a flow: it explores
+// every conversation state a customer can reach, breadth first from a fresh
+// customer over classes of input (each button and list row, each keyword,
+// a sample of each regex, unmatched text, STOP, START, HELP, each timer, a
+// day of silence, a redelivered message), on the real engine (bot.Service)
+// with a clock it moves, and checks at each state that
+//
+//   - P1: STOP leaves every topic of the business opted_out and is confirmed;
+//   - P2: HELP is answered and changes no consent;
+//   - P3: no template is allowed unless the customer said YES to its topic;
+//   - P4: a redelivered message changes nothing.
+//
+// A violation comes with the shortest conversation that shows it, replayed
+// on a fresh engine over memstore. Run is `optinbot test --compliance`;
+// Check is what lint calls. See docs/compliance.md.
+package compliance
