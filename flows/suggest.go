@@ -106,4 +106,3 @@ func Closest(name string, candidates []string) string { return closest(name, can
 
 // Quote quotes a value for a one-line error message as flow errors do.
 func Quote(s string) string { return quote(s) }
-
