@@ -287,7 +287,8 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 	if cs == nil {
 		m = biz.Machine
 		c.FlowName, c.FlowVersion = m.Flow.Name, m.Flow.Version
-		c.Vars = nil
+		// Variables outlive a conversation: the customer's language and
+		// what they told the bot before still hold.
 		biz.enter(b, m, m.Flow.Start, in.ID)
 		return
 	}

@@ -49,6 +49,11 @@ func (s *Suite) RunTest(ctx context.Context, t *Test) Result {
 		return r.fail(-1, t.Pos, "an engine for the flow", "error: "+err.Error())
 	}
 	r.sim = sim
+	if len(t.Vars) > 0 {
+		if err := sim.seedVars(ctx, t.Customer, t.Vars); err != nil {
+			return r.fail(-1, t.Pos, "the test's variables set", "error: "+err.Error())
+		}
+	}
 	for i := range t.Steps {
 		if f := r.step(ctx, i); f != nil {
 			return Result{Test: t, Failure: f}

@@ -274,3 +274,15 @@ func effectLine(e bot.Effect) Output {
 	}
 	return o
 }
+
+// seedVars gives a customer variables before their first message, as an
+// earlier conversation would have (the engine keeps them across
+// conversations).
+func (sim *Simulator) seedVars(ctx context.Context, customer bot.CustomerID, vars map[string]string) error {
+	conv := bot.Conversation{Vars: make(map[string]string, len(vars))}
+	for k, v := range vars {
+		conv.Vars[k] = v
+	}
+	return sim.store.Commit(ctx, bot.Turn{Business: sim.business, Customer: customer, Conversation: conv, At: sim.now})
+}
+

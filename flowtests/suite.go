@@ -42,7 +42,7 @@ var stepKinds = []string{
 
 var (
 	fileKeys         = []string{"flow", "tests"}
-	testKeys         = []string{"name", "customer", "strict", "steps"}
+	testKeys         = []string{"name", "customer", "language", "vars", "strict", "steps"}
 	stepKeys         = append(slices.Clone(stepKinds), "expect")
 	sendTemplateKeys = []string{"template", "topic"}
 	expectKeys       = []string{"refused"}
@@ -68,6 +68,9 @@ type Suite struct {
 type Test struct {
 	Name     string
 	Customer bot.CustomerID
+	// Vars are the customer's variables before the test starts ("language"
+	// among them, from the test's language:), as if set earlier.
+	Vars map[string]string
 	// Strict requires every reply of the bot to be matched by a bot step
 	// before the next input and by the end of the test.
 	Strict bool
@@ -288,6 +291,32 @@ func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
 			} else {
 				t.Customer = c
 			}
+		}
+	}
+	if fd, ok := fs.get("vars"); ok {
+		v := p.resolve(fd.value)
+		if v.Kind != yaml.MappingNode {
+			p.wrongKind(v, "vars of "+where, "a mapping of variable names to values")
+		} else {
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				k, val := v.Content[i], p.resolve(v.Content[i+1])
+				if val.Kind != yaml.ScalarNode {
+					p.wrongKind(val, "variable "+quote(k.Value)+" of "+where, "a text")
+					continue
+				}
+				if t.Vars == nil {
+					t.Vars = map[string]string{}
+				}
+				t.Vars[k.Value] = val.Value
+			}
+		}
+	}
+	if fd, ok := fs.get("language"); ok {
+		if lang, ok := p.requiredText(fd.value, "language of "+where); ok {
+			if t.Vars == nil {
+				t.Vars = map[string]string{}
+			}
+			t.Vars["language"] = lang
 		}
 	}
 	if fd, ok := fs.get("strict"); ok {
