@@ -119,6 +119,15 @@ func TestSend(t *testing.T) {
 			body: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"interactive","interactive":{"type":"button","body":{"text":"Would you like order updates on WhatsApp from Acme? Reply STOP any time."},"action":{"buttons":[{"type":"reply","reply":{"id":"optin_yes","title":"Yes please"}},{"type":"reply","reply":{"id":"optin_no","title":"No thanks"}},{"type":"reply","reply":{"id":"help","title":"Tell me more ✨"}}]}},"biz_opaque_callback_data":"acme/wamid.HBgL1/2"}`,
 		},
 		{
+			name: "list",
+			m: envelope.OutboundMessage{ID: "acme/wamid.HBgL1/3", Business: "acme", Sender: testSender, To: "+14155550100",
+				Kind: bot.KindText, Text: "Which updates would you like from Acme on WhatsApp? Reply STOP any time.",
+				List: &envelope.List{Button: "Choose", Rows: []envelope.ListRow{
+					{ID: "orders", Title: "Order updates", Description: "Confirmation, shipping, delivery"},
+					{ID: "none", Title: "None, thanks"}}}},
+			body: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"interactive","interactive":{"type":"list","body":{"text":"Which updates would you like from Acme on WhatsApp? Reply STOP any time."},"action":{"button":"Choose","sections":[{"rows":[{"id":"orders","title":"Order updates","description":"Confirmation, shipping, delivery"},{"id":"none","title":"None, thanks"}]}]}},"biz_opaque_callback_data":"acme/wamid.HBgL1/3"}`,
+		},
+		{
 			name: "template with positional params, renamed",
 			m: envelope.OutboundMessage{ID: "acme/send:req-8f14e45f/0", Business: "acme", Sender: testSender, To: "+14155550100",
 				RequestID: "req-8f14e45f", Kind: bot.KindTemplate, Template: "order_shipped", Language: "en", Topic: "order_updates",
@@ -372,6 +381,31 @@ func TestRetryAfter(t *testing.T) {
 	} {
 		if got := RetryAfter(tt.h, testNow); got != tt.want {
 			t.Errorf("RetryAfter(%q) = %v, want %v", tt.h, got, tt.want)
+		}
+	}
+}
+
+// A list WhatsApp would refuse is refused here, before any API call.
+func TestListLimits(t *testing.T) {
+	rows := func(n int) []envelope.ListRow {
+		out := make([]envelope.ListRow, n)
+		for i := range out {
+			out[i] = envelope.ListRow{ID: "r" + strconv.Itoa(i), Title: "Row"}
+		}
+		return out
+	}
+	for name, l := range map[string]*envelope.List{
+		"11 rows":       {Button: "Choose", Rows: rows(11)},
+		"no rows":       {Button: "Choose"},
+		"no label":      {Rows: rows(2)},
+		"long title":    {Button: "Choose", Rows: []envelope.ListRow{{ID: "a", Title: strings.Repeat("x", 25)}}},
+		"repeated id":   {Button: "Choose", Rows: []envelope.ListRow{{ID: "a", Title: "A"}, {ID: "a", Title: "B"}}},
+		"long describe": {Button: "Choose", Rows: []envelope.ListRow{{ID: "a", Title: "A", Description: strings.Repeat("x", 73)}}},
+	} {
+		m := envelope.OutboundMessage{ID: "acme/x/0", Business: "acme", Sender: testSender, To: "+14155550100",
+			Kind: bot.KindText, Text: "Pick one", List: l}
+		if _, err := MessageBody(Name, m, nil); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
