@@ -285,4 +285,3 @@ func (sim *Simulator) seedVars(ctx context.Context, customer bot.CustomerID, var
 	}
 	return sim.store.Commit(ctx, bot.Turn{Business: sim.business, Customer: customer, Conversation: conv, At: sim.now})
 }
-
