@@ -101,6 +101,14 @@ func writeFailure(w io.Writer, s *Suite, res Result) {
 // for *.flowtest.yaml. It returns a problem line for each path that cannot
 // be read and each directory that holds no flowtest.
 func Files(paths []string) (files []string, problems []string) {
+	return FindFiles(paths, func(name string) bool { return strings.HasSuffix(name, Suffix) }, "*"+Suffix+" files")
+}
+
+// FindFiles expands paths into files, in order and without repeats: a file
+// is taken as it is; a directory is searched recursively (skipping hidden
+// directories) for the files whose name match accepts. what names them in
+// the problem reported for a directory that holds none.
+func FindFiles(paths []string, match func(name string) bool, what string) (files []string, problems []string) {
 	seen := map[string]bool{}
 	add := func(path string) {
 		key := filepath.Clean(path)
@@ -137,7 +145,7 @@ func Files(paths []string) (files []string, problems []string) {
 				}
 				return nil
 			}
-			if strings.HasSuffix(d.Name(), Suffix) {
+			if match(d.Name()) {
 				found++
 				add(path)
 			}
@@ -147,7 +155,7 @@ func Files(paths []string) (files []string, problems []string) {
 			problems = append(problems, fmt.Sprintf("%s: %v", root, err))
 		}
 		if found == 0 {
-			problems = append(problems, fmt.Sprintf("%s: no *%s files", root, Suffix))
+			problems = append(problems, fmt.Sprintf("%s: no %s", root, what))
 		}
 	}
 	return files, problems

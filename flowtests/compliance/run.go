@@ -7,10 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/optinbot/optinbot/flows"
+	"github.com/optinbot/optinbot/flowtests"
 )
 
 // Exit statuses of Run.
@@ -115,59 +115,12 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// flowFiles expands paths into flow files, in order and without repeats.
+// flowFiles expands paths into flow files (*.yaml, *.yml but not
+// flowtests), in order and without repeats.
 func flowFiles(paths []string) (files, problems []string) {
-	seen := map[string]bool{}
-	add := func(path string) {
-		key := filepath.Clean(path)
-		if abs, err := filepath.Abs(path); err == nil {
-			key = abs
-		}
-		if !seen[key] {
-			seen[key] = true
-			files = append(files, path)
-		}
-	}
-	for _, root := range paths {
-		info, err := os.Stat(root)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", root, unwrapPath(err)))
-			continue
-		}
-		if !info.IsDir() {
-			add(root)
-			continue
-		}
-		found := 0
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %v", path, unwrapPath(err)))
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			name := d.Name()
-			if d.IsDir() {
-				if path != root && strings.HasPrefix(name, ".") {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) && !strings.HasSuffix(name, ".flowtest.yaml") {
-				found++
-				add(path)
-			}
-			return nil
-		})
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", root, err))
-		}
-		if found == 0 {
-			problems = append(problems, fmt.Sprintf("%s: no flow files (*.yaml)", root))
-		}
-	}
-	return files, problems
+	return flowtests.FindFiles(paths, func(name string) bool {
+		return (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) && !strings.HasSuffix(name, flowtests.Suffix)
+	}, "flow files (*.yaml)")
 }
 
 // unwrapPath drops the "open PATH:" of a *fs.PathError, whose path the
