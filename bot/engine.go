@@ -10,8 +10,10 @@ import (
 )
 
 // Default wording of the answers to global keywords; a flow's `messages:`
-// overrides them. {business} is the business name, {topics} the descriptions
-// of the topics restored.
+// (and `help:`) override them, per language if the flow gives them so. The
+// answers are in the customer's language (see language). {business} is the
+// business name, {topics} the descriptions of the topics restored, in the
+// customer's language too.
 const (
 	DefaultStopped    = "You're unsubscribed from {business} on WhatsApp and won't get more messages from us. Reply START to subscribe again."
 	DefaultRestarted  = "Welcome back! You're subscribed again to {business} on WhatsApp: {topics}. Reply STOP at any time to unsubscribe."
@@ -130,6 +132,14 @@ func (biz *Business) wording(custom, fallback string) string {
 	return strings.ReplaceAll(custom, "{business}", biz.Machine.Flow.Business)
 }
 
+// messages is the wording of the global keyword answers in the customer's
+// language. The language outlives the conversation (a STOP ends it, not
+// its variables), so confirmations stay in the language the customer chose.
+func (biz *Business) messages(c *Conversation) flows.Messages {
+	f := biz.Machine.Flow
+	return f.Messages.For(language(c, f))
+}
+
 // topics lists every topic the business has for this customer: the current
 // flow's, then any the customer holds consent for from an older version.
 func (biz *Business) topics(s *Session) []flows.Topic {
@@ -190,7 +200,8 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 			return b.done()
 		case KeywordHelp:
 			flow := biz.Machine.Flow
-			b.reply(in.ID, flows.Prompt{Text: biz.wording(flow.Help, DefaultHelp)})
+			help := flow.HelpFor(language(&b.turn.Conversation, flow))
+			b.reply(in.ID, flows.Prompt{Text: biz.wording(help, DefaultHelp)})
 			return b.done()
 		}
 	}
@@ -223,7 +234,7 @@ func (biz *Business) stop(b *turnBuilder, conv *Machine, in Inbound, keyword str
 			Prompt: c.LastPrompt, FlowName: flowName, FlowVersion: flowVersion,
 		})
 	}
-	confirmation := biz.wording(biz.Machine.Flow.Messages.Stopped, DefaultStopped)
+	confirmation := biz.wording(biz.messages(c).Stopped, DefaultStopped)
 	if c.Stop != nil && c.Stop.ByProvider {
 		// The provider's stop stays in force: START must not undo it.
 		restorable = nil
@@ -243,9 +254,10 @@ func (biz *Business) restart(b *turnBuilder, in Inbound, keyword string) {
 		b.reply(in.ID, flows.Prompt{Text: biz.wording(ProviderStopped, ProviderStopped)})
 		return
 	case c.Stop == nil || len(c.Stop.Restorable) == 0:
-		b.reply(in.ID, flows.Prompt{Text: biz.wording(biz.Machine.Flow.Messages.NotStopped, DefaultNotStopped)})
+		b.reply(in.ID, flows.Prompt{Text: biz.wording(biz.messages(c).NotStopped, DefaultNotStopped)})
 		return
 	}
+	lang := language(c, biz.Machine.Flow)
 	var described []string
 	for _, t := range c.Stop.Restorable {
 		b.recordConsent(ConsentEvent{
@@ -254,13 +266,13 @@ func (biz *Business) restart(b *turnBuilder, in Inbound, keyword string) {
 			Prompt: c.Stop.Prompt, FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version,
 		})
 		if def, ok := biz.Machine.Flow.Topic(t); ok {
-			described = append(described, def.Description)
+			described = append(described, def.DescriptionFor(lang))
 		} else {
 			described = append(described, string(t))
 		}
 	}
 	c.Stop = nil
-	text := biz.wording(biz.Machine.Flow.Messages.Restarted, DefaultRestarted)
+	text := biz.wording(biz.messages(c).Restarted, DefaultRestarted)
 	text = strings.ReplaceAll(text, "{topics}", strings.Join(described, "; "))
 	c.LastPrompt = text
 	b.reply(in.ID, flows.Prompt{Text: text})

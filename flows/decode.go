@@ -90,15 +90,14 @@ func (l *loader) header(root *yaml.Node, fs fieldMap, f *Flow) {
 		if s, ok := l.text(fd.value, "language"); ok {
 			if languageRe.MatchString(s) {
 				f.Language = s
+				l.language = s
 			} else {
 				l.addf(l.resolve(fd.value), "invalid language %s: use a 2-3 letter lowercase code such as 'en'", quote(s))
 			}
 		}
 	}
 	if fd, ok := fs.get("help"); ok {
-		if s, ok := l.text(fd.value, "help"); ok {
-			f.Help = strings.TrimSpace(s)
-		}
+		f.Help, f.HelpVariants = l.localized(fd.value, "help", false)
 	}
 	if fd, ok := fs.get("start"); ok {
 		if s, ok := l.requiredText(fd.value, "start"); ok {
@@ -116,15 +115,80 @@ func (l *loader) messages(n *yaml.Node) Messages {
 		return m
 	}
 	fs := l.fields(n, "in messages", messageKeys)
-	dst := []*string{&m.Stopped, &m.Restarted, &m.NotStopped} // as messageKeys
+	field := []func(*Messages) *string{ // as messageKeys
+		func(m *Messages) *string { return &m.Stopped },
+		func(m *Messages) *string { return &m.Restarted },
+		func(m *Messages) *string { return &m.NotStopped },
+	}
 	for i, key := range messageKeys {
-		if fd, ok := fs.get(key); ok {
-			if s, ok := l.text(fd.value, key+" in messages"); ok {
-				*dst[i] = strings.TrimSpace(s)
+		fd, ok := fs.get(key)
+		if !ok {
+			continue
+		}
+		text, variants := l.localized(fd.value, key+" in messages", false)
+		*field[i](&m) = text
+		for lang, s := range variants {
+			if m.Variants == nil {
+				m.Variants = make(map[string]Messages)
 			}
+			v := m.Variants[lang]
+			*field[i](&v) = s
+			m.Variants[lang] = v
 		}
 	}
 	return m
+}
+
+// localized decodes a text that may be given per language: a string, in
+// the flow's language, or a mapping of languages to strings, which must
+// give the flow's language. It returns the text in the flow's language,
+// trimmed, and those in the other languages (nil when there are none). A
+// string may be blank unless required; a text in a mapping may not.
+func (l *loader) localized(n *yaml.Node, subject string, required bool) (string, map[string]string) {
+	n = l.resolve(n)
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var s string
+		if required {
+			s, _ = l.requiredText(n, subject)
+		} else {
+			s, _ = l.text(n, subject)
+		}
+		return strings.TrimSpace(s), nil
+	case yaml.MappingNode:
+	default:
+		l.wrongKind(n, subject, "a string, or a mapping of language codes to strings")
+		return "", nil
+	}
+	var own string
+	found := false
+	var out map[string]string
+	for _, e := range l.entries(n, "in "+subject, "language") {
+		lang := e.key.Value
+		if !languageRe.MatchString(lang) {
+			l.addf(e.key, "invalid language %s in %s: use a 2-3 letter lowercase code such as 'fr'", quote(lang), subject)
+			continue
+		}
+		if lang == l.language {
+			found = true
+		}
+		s, ok := l.requiredText(e.value, subject+" in language "+quote(lang))
+		switch {
+		case !ok:
+		case lang == l.language:
+			own = s
+		default:
+			if out == nil {
+				out = make(map[string]string)
+			}
+			out[lang] = s
+		}
+	}
+	if !found {
+		l.addf(n, "%s gives no text in the flow's language %s: add %s: to the mapping (a text in every other language falls back to it)",
+			subject, quote(l.language), l.language)
+	}
+	return own, out
 }
 
 // keywords decodes the per-language global keyword lists.
@@ -213,9 +277,7 @@ func (l *loader) topic(e field) TopicDef {
 		l.addf(e.key, "missing category in %s; allowed are %s", where, strings.Join(categoryNames(), ", "))
 	}
 	if fd, ok := fs.get("description"); ok {
-		if s, ok := l.requiredText(fd.value, "description of "+where); ok {
-			t.Description = s
-		}
+		t.Description, t.DescriptionVariants = l.localized(fd.value, "description of "+where, true)
 	} else if fs.missing("description") {
 		l.addf(e.key, "missing description in %s (say what the customer will receive)", where)
 	}

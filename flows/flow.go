@@ -40,7 +40,10 @@ type Flow struct {
 	Version  string // first 12 hex digits of the SHA-256 of the file's bytes
 	Business string // the business's name as customers know it
 	Language string // the flow's language (BCP 47 primary tag), default "en"
-	Help     string // the answer to HELP and INFO
+	Help     string // the answer to HELP and INFO, in Language
+	// HelpVariants are Help in other languages, by language (`help:
+	// {es: …}`); see HelpFor.
+	HelpVariants map[string]string
 
 	// Messages overrides the engine's default wording of the global
 	// keyword answers. Empty fields keep the defaults.
@@ -73,6 +76,41 @@ type Messages struct {
 	Stopped    string // confirms an opt-out keyword
 	Restarted  string // confirms START/UNSTOP
 	NotStopped string // answers START when there is nothing to restore
+
+	// Variants are the wording in other languages, by language: a field
+	// of a variant is empty when that message has no wording in its
+	// language. The variants have no Variants themselves. See For.
+	Variants map[string]Messages
+}
+
+// For returns the wording of the messages in a language: each message's
+// wording in that language, or else the flow language's (which is empty
+// when the flow keeps the engine's default).
+func (m Messages) For(lang string) Messages {
+	v, ok := m.Variants[lang]
+	if !ok {
+		return m
+	}
+	out := m
+	if v.Stopped != "" {
+		out.Stopped = v.Stopped
+	}
+	if v.Restarted != "" {
+		out.Restarted = v.Restarted
+	}
+	if v.NotStopped != "" {
+		out.NotStopped = v.NotStopped
+	}
+	return out
+}
+
+// HelpFor returns the help text in a language, falling back to the flow's
+// language; it is empty when the flow has no help text.
+func (f *Flow) HelpFor(lang string) string {
+	if s, ok := f.HelpVariants[lang]; ok {
+		return s
+	}
+	return f.Help
 }
 
 // KeywordSet is one language's global keyword lists.
@@ -87,7 +125,10 @@ type KeywordSet struct {
 type TopicDef struct {
 	Name        Topic
 	Category    Category
-	Description string // what the customer will receive, in their words
+	Description string // what the customer will receive, in their words, in the flow's language
+	// DescriptionVariants are Description in other languages, by
+	// language (`description: {fr: …}`); see DescriptionFor.
+	DescriptionVariants map[string]string
 	// Aliases are other ways a prompt may describe the topic.
 	Aliases []string
 	// FrequencyCap, when above 0, caps this topic's templates per customer
@@ -97,6 +138,15 @@ type TopicDef struct {
 	// topic (web, signup, …): bot.Source values as written.
 	GrantedBy []string
 	Pos       Pos
+}
+
+// DescriptionFor returns the topic's description in a language, falling
+// back to the flow's language.
+func (t TopicDef) DescriptionFor(lang string) string {
+	if s, ok := t.DescriptionVariants[lang]; ok {
+		return s
+	}
+	return t.Description
 }
 
 // Template declares a template message the business may send.

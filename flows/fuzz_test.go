@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 	"os"
@@ -71,8 +72,36 @@ func checkInvariants(t *testing.T, f *Flow) {
 		len(slices.Compact(slices.Clone(f.Languages[1:]))) != len(f.Languages)-1 || slices.Contains(f.Languages[1:], f.Language) {
 		t.Errorf("languages %q with flow language %q", f.Languages, f.Language)
 	}
+	// Texts in other languages: by a valid language other than the flow's,
+	// never blank, and trimmed.
+	checkVariants := func(what string, texts map[string]string) {
+		for lang, text := range texts {
+			if !languageRe.MatchString(lang) || lang == f.Language || text == "" || text != strings.TrimSpace(text) {
+				t.Errorf("%s in language %q = %q (flow language %q)", what, lang, text, f.Language)
+			}
+		}
+	}
+	checkVariants("help", f.HelpVariants)
+	if f.Help != strings.TrimSpace(f.Help) || len(f.HelpVariants) > 0 && f.Help == "" {
+		t.Errorf("help %q with variants %q", f.Help, f.HelpVariants)
+	}
+	for lang, m := range f.Messages.Variants {
+		if m.Variants != nil || m.Stopped == "" && m.Restarted == "" && m.NotStopped == "" {
+			t.Errorf("messages in language %q = %+v", lang, m)
+		}
+		checkVariants("messages", map[string]string{lang: cmp.Or(m.Stopped, m.Restarted, m.NotStopped)})
+		for _, pair := range [][2]string{{m.Stopped, f.Messages.Stopped}, {m.Restarted, f.Messages.Restarted}, {m.NotStopped, f.Messages.NotStopped}} {
+			if pair[0] != "" && pair[1] == "" {
+				t.Errorf("message in language %q has no wording in the flow's language: %+v", lang, f.Messages)
+			}
+		}
+	}
 	topicExists := func(name Topic) bool { _, ok := f.Topic(name); return ok }
 	for _, tp := range f.Topics {
+		if tp.Description == "" {
+			t.Errorf("topic %q: no description", tp.Name)
+		}
+		checkVariants("description of topic "+string(tp.Name), tp.DescriptionVariants)
 		if tp.FrequencyCap < 0 {
 			t.Errorf("topic %q: frequency cap %d", tp.Name, tp.FrequencyCap)
 		}

@@ -65,6 +65,26 @@ var newSyntaxSeeds = []string{
       - else: true
         handoff: support.tier-1
 `,
+	// Texts per language: help, messages and topic descriptions.
+	`business: Acme
+help:
+  fr: " Aide d'Acme. "
+  es: Ayuda de Acme.
+messages:
+  stopped: {es: "Adiós de {business}.", en: "Bye from {business}."}
+  not_stopped: Nada que reanudar.
+language: es
+topics:
+  news:
+    category: marketing
+    description: {es: noticias, fr: nouvelles}
+  offers:
+    category: marketing
+    description: ofertas
+states:
+  a:
+    prompt: Hola
+`,
 }
 
 func TestLoadNewSyntax(t *testing.T) {
@@ -123,6 +143,48 @@ func TestLoadNewSyntax(t *testing.T) {
 	}
 	if !slices.Equal(f.Languages, []string{"en", "fr"}) {
 		t.Errorf("Languages = %q", f.Languages)
+	}
+}
+
+func TestLoadLocalized(t *testing.T) {
+	f := mustLoad(t, "x.yaml", newSyntaxSeeds[3])
+	if f.Help != "Ayuda de Acme." || !reflect.DeepEqual(f.HelpVariants, map[string]string{"fr": "Aide d'Acme."}) {
+		t.Errorf("Help = %q, HelpVariants = %q", f.Help, f.HelpVariants)
+	}
+	for lang, want := range map[string]string{"es": "Ayuda de Acme.", "fr": "Aide d'Acme.", "de": "Ayuda de Acme.", "": "Ayuda de Acme."} {
+		if got := f.HelpFor(lang); got != want {
+			t.Errorf("HelpFor(%q) = %q, want %q", lang, got, want)
+		}
+	}
+	m := f.Messages
+	want := Messages{Stopped: "Adiós de {business}.", NotStopped: "Nada que reanudar.",
+		Variants: map[string]Messages{"en": {Stopped: "Bye from {business}."}}}
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("Messages = %+v, want %+v", m, want)
+	}
+	if en := m.For("en"); en.Stopped != "Bye from {business}." || en.NotStopped != "Nada que reanudar." || en.Restarted != "" {
+		t.Errorf("For(en) = %+v", en)
+	}
+	if fr := m.For("fr"); !reflect.DeepEqual(fr, m) {
+		t.Errorf("For(fr) = %+v, want the flow language's %+v", fr, m)
+	}
+	news, _ := f.Topic("news")
+	offers, _ := f.Topic("offers")
+	if news.Description != "noticias" || !reflect.DeepEqual(news.DescriptionVariants, map[string]string{"fr": "nouvelles"}) || offers.DescriptionVariants != nil {
+		t.Errorf("topics = %+v", f.Topics)
+	}
+	if news.DescriptionFor("fr") != "nouvelles" || news.DescriptionFor("de") != "noticias" || offers.DescriptionFor("fr") != "ofertas" {
+		t.Errorf("DescriptionFor: %q %q %q", news.DescriptionFor("fr"), news.DescriptionFor("de"), offers.DescriptionFor("fr"))
+	}
+	// Only prompts make languages: a help text in French does not let a
+	// transition set the language to fr.
+	if !slices.Equal(f.Languages, []string{"es"}) {
+		t.Errorf("Languages = %q", f.Languages)
+	}
+	// A string keeps working as before, in the flow's language.
+	f = mustLoad(t, "x.yaml", "business: Acme\nhelp: \" Help. \"\nmessages: {stopped: Bye}\nstates: {a: {prompt: Hi}}\n")
+	if f.Help != "Help." || f.HelpVariants != nil || f.HelpFor("fr") != "Help." || f.Messages.Variants != nil || f.Messages.For("fr").Stopped != "Bye" {
+		t.Errorf("plain strings: %q %q %+v", f.Help, f.HelpVariants, f.Messages)
 	}
 }
 
@@ -386,6 +448,15 @@ func TestFull(t *testing.T) {
 	}
 	if got := buttonIDs(ask.Variants["fr"].Buttons); !slices.Equal(got, []string{"no", "yes"}) {
 		t.Errorf("fr buttons = %q, want the variant's own order", got)
+	}
+	if f.HelpFor("fr") != "Café Olé sur WhatsApp. Répondez STOP pour vous désabonner, START pour revenir." ||
+		f.Messages.For("es").Stopped != "Te has dado de baja de {business} en WhatsApp. Responde START para volver." ||
+		f.Messages.For("fr").Stopped != f.Messages.Stopped || f.Messages.For("es").Restarted != f.Messages.Restarted {
+		t.Errorf("help %q, messages %+v", f.HelpVariants, f.Messages)
+	}
+	bookings, _ := f.Topic("bookings")
+	if bookings.DescriptionFor("es") != "recordatorios de tus reservas" || bookings.DescriptionFor("de") != "reminders of your table bookings" {
+		t.Errorf("bookings = %+v", bookings)
 	}
 	offers, _ := f.Topic("offers")
 	if offers.FrequencyCap != 1 || !slices.Equal(offers.GrantedBy, []string{"web", "signup"}) || len(offers.Aliases) != 2 {

@@ -128,7 +128,7 @@ func TestLoadEverything(t *testing.T) {
 	if f.Name != "shop" || f.Business != "Acme" || f.Language != "de" || f.Help != "Write HELP." {
 		t.Errorf("header = %q %q %q %q", f.Name, f.Business, f.Language, f.Help)
 	}
-	if want := (Messages{"Bye from {business}", "Welcome back", "You were not stopped"}); f.Messages != want {
+	if want := (Messages{Stopped: "Bye from {business}", Restarted: "Welcome back", NotStopped: "You were not stopped"}); !reflect.DeepEqual(f.Messages, want) {
 		t.Errorf("Messages = %+v, want %+v", f.Messages, want)
 	}
 	de := f.Keywords["de"]

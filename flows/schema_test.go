@@ -37,6 +37,7 @@ func TestSchemaAcceptsFlows(t *testing.T) {
 		"newSyntaxSeeds[0]":     []byte(newSyntaxSeeds[0]),
 		"newSyntaxSeeds[1]":     []byte(newSyntaxSeeds[1]),
 		"newSyntaxSeeds[2]":     []byte(newSyntaxSeeds[2]),
+		"newSyntaxSeeds[3]":     []byte(newSyntaxSeeds[3]),
 		"goto and end together": []byte(minimal + "    on: [{else: true, goto: welcome, end: true}]\n"),
 	}
 	names, err := fs.Glob(examples.FS, "*.yaml")
@@ -147,6 +148,7 @@ func TestSchemaInSync(t *testing.T) {
 		got, want []string
 	}{
 		{"top level", keys(""), sorted(flowKeys)},
+		{"messages", keys("", "properties", "messages"), sorted(messageKeys)},
 		{"topic", keys("topic"), sorted(topicKeys)},
 		{"template", keys("template"), sorted(templateKeys)},
 		{"state", keys("state"), sorted(stateKeys)},
@@ -500,6 +502,12 @@ func TestSchemaValidator(t *testing.T) {
 		{"business: Acme\nstates: {a: {prompt: {text: Hi, buttons: [{id: a, title: 123456789012345678901}]}}}\n", true},                                       // a number has no length
 		{"business: Acme\nstates: {a: {prompt: {text: Hi, buttons: [{id: a, title: '123456789012345678901'}]}}}\n", false},                                    // maxLength
 		{"business: Acme\nstates: {a: {prompt: {text: Hi, list: {button: Go, rows: []}}}}\n", false},                                                          // minItems
+		{"business: Acme\nhelp: {en: Help, fr: Aide}\nstates: {a: {prompt: Hi}}\n", true},                                                                     // anyOf: a mapping of languages
+		{"business: Acme\nhelp: {en: Help, French: Aide}\nstates: {a: {prompt: Hi}}\n", false},                                                                // anyOf: not a language
+		{"business: Acme\nhelp: {}\nstates: {a: {prompt: Hi}}\n", false},                                                                                      // anyOf: no language
+		{"business: Acme\nmessages: {stopped: [Bye]}\nstates: {a: {prompt: Hi}}\n", false},                                                                    // anyOf: neither
+		{"business: Acme\ntopics: {t: {category: utility, description: {en: d, fr: \" \"}}}\nstates: {a: {prompt: Hi}}\n", false},                             // blank text in a mapping
+		{"business: Acme\ntopics: {t: {category: utility, description: {en: d, fr: e}}}\nstates: {a: {prompt: Hi}}\n", true},
 	} {
 		doc, err := yamlToJSON([]byte(tt.src))
 		if err != nil {

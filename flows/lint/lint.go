@@ -133,7 +133,7 @@ func (c *checker) optInRequests() {
 			continue
 		}
 		subject := "opt-in request of state " + quote(string(name))
-		c.optInRequest(st.Prompt.Text, c.promptPos(st), subject, topics, optOut, preferredOptOut(optOut))
+		c.optInRequest(st.Prompt.Text, c.f.Language, c.promptPos(st), subject, topics, optOut, preferredOptOut(optOut))
 		langs := make([]string, 0, len(st.Prompt.Variants))
 		for lang := range st.Prompt.Variants {
 			langs = append(langs, lang)
@@ -147,16 +147,17 @@ func (c *checker) optInRequests() {
 					words = append(words, w)
 				}
 			}
-			c.optInRequest(st.Prompt.Variants[lang].Text, c.variantPos(st, lang),
+			c.optInRequest(st.Prompt.Variants[lang].Text, lang, c.variantPos(st, lang),
 				subject+" in language "+quote(lang), topics, words, preferredOptOut(own))
 		}
 	}
 }
 
-// optInRequest checks one wording of an opt-in request: it must name the
-// business, say WhatsApp, describe every topic and name one of optOut,
-// the opt-out words; suggest is the one to propose.
-func (c *checker) optInRequest(text string, pos flows.Pos, subject string, topics []flows.Topic, optOut []string, suggest string) {
+// optInRequest checks one wording of an opt-in request, in language lang:
+// it must name the business, say WhatsApp, describe every topic (by its
+// description in lang, or an alias) and name one of optOut, the opt-out
+// words; suggest is the one to propose.
+func (c *checker) optInRequest(text, lang string, pos flows.Pos, subject string, topics []flows.Topic, optOut []string, suggest string) {
 	// {{business}} is the business's name; other variables change per
 	// conversation, so what they say cannot count.
 	text = bot.Normalize(flows.Interpolate(text, func(name string) string {
@@ -173,7 +174,8 @@ func (c *checker) optInRequest(text string, pos flows.Pos, subject string, topic
 	}
 	for _, topic := range topics {
 		def, ok := c.f.Topic(topic)
-		if !ok || describes(text, def.Description) || slices.ContainsFunc(def.Aliases, func(a string) bool { return describes(text, a) }) {
+		description := def.DescriptionFor(lang)
+		if !ok || describes(text, description) || slices.ContainsFunc(def.Aliases, func(a string) bool { return describes(text, a) }) {
 			continue
 		}
 		aliases := ""
@@ -184,8 +186,11 @@ func (c *checker) optInRequest(text string, pos flows.Pos, subject string, topic
 			}
 			aliases = " or one of its aliases " + strings.Join(quoted, ", ")
 		}
+		if _, own := def.DescriptionVariants[lang]; !own && lang != c.f.Language {
+			aliases += fmt.Sprintf(", or give the topic a description in language %s", quote(lang))
+		}
 		c.add(pos, CodeNoTopic, Error, "%s does not describe topic %s: include its description %s%s",
-			subject, quote(string(topic)), quoteN(descriptionCore(def.Description), maxQuotedText), aliases)
+			subject, quote(string(topic)), quoteN(descriptionCore(description), maxQuotedText), aliases)
 	}
 	if !slices.ContainsFunc(optOut, func(w string) bool { return hasPhrase(text, w) }) {
 		c.add(pos, CodeNoOptOut, Error, "%s names no opt-out keyword: tell the customer they can reply %s at any time to opt out",
