@@ -132,6 +132,21 @@ func (biz *Business) wording(custom, fallback string) string {
 	return strings.ReplaceAll(custom, "{business}", biz.Machine.Flow.Business)
 }
 
+// learnLanguage takes the language of a global keyword the customer wrote
+// (ARRÊT is French) as theirs when they have chosen none and the flow
+// speaks it, so the answer and what follows come in that language.
+func (biz *Business) learnLanguage(c *Conversation, lang string) {
+	f := biz.Machine.Flow
+	if lang == "" || lang == f.Language || c.Vars["language"] != "" {
+		return
+	}
+	_, helps := f.HelpVariants[lang]
+	_, says := f.Messages.Variants[lang]
+	if slices.Contains(f.Languages, lang) || helps || says {
+		setVar(c, "language", lang)
+	}
+}
+
 // messages is the wording of the global keyword answers in the customer's
 // language. The language outlives the conversation (a STOP ends it, not
 // its variables), so confirmations stay in the language the customer chose.
@@ -191,7 +206,11 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	}
 	normalized := Normalize(in.Text)
 	if in.ButtonID == "" {
-		switch m := biz.Keywords.MatchNormalized(normalized); m.Kind {
+		m := biz.Keywords.MatchNormalized(normalized)
+		if m.Kind != KeywordNone {
+			biz.learnLanguage(&b.turn.Conversation, m.Language)
+		}
+		switch m.Kind {
 		case KeywordOptOut:
 			biz.stop(b, conv, in, m.Keyword)
 			return b.done()

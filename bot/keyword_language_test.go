@@ -82,9 +82,19 @@ func (h *harness) reply(c bot.CustomerID, text string) string {
 
 func TestHelpInTheCustomersLanguage(t *testing.T) {
 	h := localizedHarness(t)
-	// Before any language is chosen: the flow's.
-	if got := h.reply(alice, "AYUDA"); got != "Acme on WhatsApp. Reply STOP to unsubscribe." {
+	// Before any language is chosen: the flow's for an English keyword…
+	carol := bot.CustomerID("+14155550177")
+	if got := h.reply(carol, "HELP"); got != "Acme on WhatsApp. Reply STOP to unsubscribe." {
 		t.Errorf("HELP with no language: %q", got)
+	}
+	// …and the keyword's own language when the flow speaks it: AYUDA is
+	// Spanish, and so is the customer from then on.
+	dave := bot.CustomerID("+14155550188")
+	if got := h.reply(dave, "AYUDA"); got != "Acme en WhatsApp. Responde ALTO para darte de baja." {
+		t.Errorf("AYUDA with no language: %q", got)
+	}
+	if got := h.reply(dave, "help"); got != "Acme en WhatsApp. Responde ALTO para darte de baja." {
+		t.Errorf("HELP after AYUDA: %q", got)
 	}
 	h.say(alice, "hi")
 	h.say(alice, "español")

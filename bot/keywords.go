@@ -478,6 +478,9 @@ type Match struct {
 	// Keyword is the keyword as listed (in the defaults or the flow), e.g.
 	// "STOP" for the message "stop please". Empty when Kind is KeywordNone.
 	Keyword string
+	// Language is the first active language that lists the keyword ("en"
+	// for STOP, "fr" for ARRÊT): a hint of the customer's language.
+	Language string
 }
 
 // defaultKeywords are the engine's keyword lists per language. A flow's
@@ -515,7 +518,8 @@ var defaultKeywords = map[string]flows.KeywordSet{
 type Keywords struct {
 	matcher   *PhraseMatcher
 	languages []string
-	optOut    []string // normalised, sorted
+	language  map[string]string // keyword as listed -> the first language listing it
+	optOut    []string          // normalised, sorted
 	optIn     []string
 	help      []string
 	polite    []string
@@ -560,12 +564,20 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 	}
 
 	var optOut, optIn, help, polite []string
+	firstLanguage := map[string]string{}
 	for _, l := range langs {
 		def, o := defaultKeywords[l], overrides[l]
 		optOut = append(optOut, pick(o.OptOut, def.OptOut)...)
 		optIn = append(optIn, pick(o.OptIn, def.OptIn)...)
 		help = append(help, pick(o.Help, def.Help)...)
 		polite = append(polite, pick(o.Polite, def.Polite)...)
+		for _, list := range [][]string{pick(o.OptOut, def.OptOut), pick(o.OptIn, def.OptIn), pick(o.Help, def.Help)} {
+			for _, p := range list {
+				if _, seen := firstLanguage[p]; !seen {
+					firstLanguage[p] = l
+				}
+			}
+		}
 	}
 
 	m := newPhraseMatcher(polite)
@@ -582,7 +594,7 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 	}
 	m.finish()
 
-	k := &Keywords{matcher: m, languages: langs, polite: sortedKeys(m.polite)}
+	k := &Keywords{matcher: m, languages: langs, language: firstLanguage, polite: sortedKeys(m.polite)}
 	for n, e := range m.phrases {
 		switch kindOf(e.rank) {
 		case KeywordOptOut:
@@ -656,7 +668,7 @@ func (k *Keywords) MatchNormalized(normalized string) Match {
 	if !ok {
 		return Match{}
 	}
-	return Match{Kind: kindOf(e.rank), Keyword: e.phrase}
+	return Match{Kind: kindOf(e.rank), Keyword: e.phrase, Language: k.language[e.phrase]}
 }
 
 // Languages returns the active languages: "en", the flow's language, then

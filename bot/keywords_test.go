@@ -462,6 +462,7 @@ func TestKeywordsMatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := k.Match(tt.in)
+		got.Language = "" // checked by TestKeywordLanguage
 		want := Match{Kind: tt.kind, Keyword: tt.keyword}
 		if got != want {
 			t.Errorf("Match(%q) = %+v, want %+v", tt.in, got, want)
@@ -657,6 +658,7 @@ func TestKeywordsLanguages(t *testing.T) {
 			}
 			for _, c := range tt.checks {
 				got := k.Match(c.in)
+				got.Language = "" // checked by TestKeywordLanguage
 				want := Match{Kind: c.kind, Keyword: c.keyword}
 				if got != want {
 					t.Errorf("Match(%q) = %+v, want %+v", c.in, got, want)
@@ -876,3 +878,15 @@ func BenchmarkMatch(b *testing.B) {
 		})
 	}
 }
+
+// A match names the first active language listing the keyword: a hint of
+// the customer's language.
+func TestKeywordLanguage(t *testing.T) {
+	k := NewKeywords("es", map[string]flows.KeywordSet{"fr": {}})
+	for in, want := range map[string]string{"STOP": "en", "alto": "es", "Arrêt, merci": "fr", "AIDE": "fr", "ayuda": "es", "HELP": "en", "hola": ""} {
+		if got := k.Match(in).Language; got != want {
+			t.Errorf("Match(%q).Language = %q, want %q", in, got, want)
+		}
+	}
+}
+
