@@ -889,4 +889,3 @@ func TestKeywordLanguage(t *testing.T) {
 		}
 	}
 }
-
