@@ -57,7 +57,9 @@ type MetricsConfig struct {
 	Listen string `yaml:"listen"`
 }
 
-// RetentionConfig says how long processed message ids are remembered.
+// RetentionConfig says how long processed message ids are remembered, and
+// with them published outbox rows and the latest delivery status of each
+// message.
 type RetentionConfig struct {
 	ProcessedIDs time.Duration `yaml:"processed_ids"`
 }

@@ -15,11 +15,14 @@ import (
 )
 
 // engineStore is what the running engine needs from a store: the engine's
-// own Store, the outbox the relay publishes, and pruning of old ids.
+// own Store, the outbox the relay publishes, and pruning of what is past
+// the retention: processed ids, published outbox rows, message statuses.
 type engineStore interface {
 	bot.Store
 	natsbus.Outbox
 	PruneProcessed(ctx context.Context, before time.Time) (int64, error)
+	PrunePublished(ctx context.Context, before time.Time) (int64, error)
+	PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
 }
 
 // engineOptions are the knobs shared by demo and serve.
@@ -27,7 +30,7 @@ type engineOptions struct {
 	Prefix          string
 	Workers         int
 	DuplicateWindow time.Duration
-	Retention       time.Duration // processed ids are kept at least this long
+	Retention       time.Duration // processed ids, published effects and message statuses are kept at least this long
 	Observer        bot.Observer
 	Clock           func() time.Time
 	// FailAfterPublish, for crash tests, is handed to the relay.
@@ -118,7 +121,8 @@ func (e *engine) fireTimers(ctx context.Context) {
 	}
 }
 
-// prune forgets processed ids older than the retention, hourly.
+// prune forgets, hourly, what is older than the retention: processed ids,
+// published outbox rows and message statuses.
 func (e *engine) prune(ctx context.Context) {
 	if e.opts.Retention <= 0 {
 		return
@@ -126,12 +130,22 @@ func (e *engine) prune(ctx context.Context) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
-		n, err := e.store.PruneProcessed(ctx, time.Now().Add(-e.opts.Retention))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			e.log.Warn().Err(err).Msg("pruning processed message ids failed; will retry")
-		case n > 0:
-			e.log.Info().Int64("pruned", n).Msg("forgot processed message ids past retention")
+		before := time.Now().Add(-e.opts.Retention)
+		for _, p := range []struct {
+			prune      func(context.Context, time.Time) (int64, error)
+			what, done string
+		}{
+			{e.store.PruneProcessed, "processed message ids", "forgot processed message ids past retention"},
+			{e.store.PrunePublished, "published outbox effects", "deleted published outbox effects past retention"},
+			{e.store.PruneDeliveries, "message delivery statuses", "forgot message delivery statuses past retention"},
+		} {
+			n, err := p.prune(ctx, before)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				e.log.Warn().Err(err).Msgf("pruning %s failed; will retry", p.what)
+			case err == nil && n > 0:
+				e.log.Info().Int64("pruned", n).Msg(p.done)
+			}
 		}
 		select {
 		case <-ctx.Done():

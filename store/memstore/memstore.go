@@ -23,8 +23,8 @@ type Store struct {
 	eventIDs      map[string]struct{}
 	templates     map[customerKey][]bot.SentTemplate // commit order
 	processed     map[processedKey]time.Time
-	outbox        []outboxEntry // pending effects, commit order
-	effectIDs     map[string]struct{}
+	outbox        []outboxEntry        // pending effects, commit order
+	effectIDs     map[string]time.Time // every effect in the outbox: when it was published, zero while pending
 	flowSources   map[flowKey][]byte
 	deliveries    map[messageKey]bot.DeliveryRecord // latest committed record
 }
@@ -59,7 +59,7 @@ func New() *Store {
 		eventIDs:      map[string]struct{}{},
 		templates:     map[customerKey][]bot.SentTemplate{},
 		processed:     map[processedKey]time.Time{},
-		effectIDs:     map[string]struct{}{},
+		effectIDs:     map[string]time.Time{},
 		flowSources:   map[flowKey][]byte{},
 		deliveries:    map[messageKey]bot.DeliveryRecord{},
 	}
@@ -224,7 +224,7 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	}
 	for _, e := range effects {
 		s.outbox = append(s.outbox, e)
-		s.effectIDs[e.id] = struct{}{}
+		s.effectIDs[e.id] = time.Time{}
 	}
 	return nil
 }
@@ -342,10 +342,14 @@ func (s *Store) MarkPublished(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		done[id] = struct{}{}
 	}
+	now := norm(time.Now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.outbox = slices.DeleteFunc(s.outbox, func(e outboxEntry) bool {
 		_, ok := done[e.id]
+		if ok {
+			s.effectIDs[e.id] = now
+		}
 		return ok
 	})
 	return nil
@@ -367,9 +371,41 @@ func (s *Store) PruneProcessed(ctx context.Context, before time.Time) (int64, er
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("prune processed inputs: %w", err)
 	}
+	before = norm(before)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.processed)
 	maps.DeleteFunc(s.processed, func(_ processedKey, at time.Time) bool { return at.Before(before) })
 	return int64(n - len(s.processed)), nil
+}
+
+// PrunePublished forgets the effects published before `before`, so that
+// their ids are free again, and reports how many it removed. Pending effects
+// are kept, however old.
+func (s *Store) PrunePublished(ctx context.Context, before time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("prune published effects: %w", err)
+	}
+	before = norm(before)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.effectIDs)
+	maps.DeleteFunc(s.effectIDs, func(_ string, published time.Time) bool {
+		return !published.IsZero() && published.Before(before)
+	})
+	return int64(n - len(s.effectIDs)), nil
+}
+
+// PruneDeliveries forgets the message statuses whose record's At is before
+// `before`, and reports how many it removed.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("prune message statuses: %w", err)
+	}
+	before = norm(before)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.deliveries)
+	maps.DeleteFunc(s.deliveries, func(_ messageKey, d bot.DeliveryRecord) bool { return d.At.Before(before) })
+	return int64(n - len(s.deliveries)), nil
 }

@@ -190,7 +190,7 @@ func (s *Store) Close() error {
 
 type queries struct {
 	loadConversation, loadConsent, loadTemplates, processed, markProcessed, upsertConversation,
-	pending, prune, saveFlow, flowSource, consentEvents, messageStatus, deleteTimers, dueTimers string
+	pending, prune, prunePublished, pruneDeliveries, saveFlow, flowSource, consentEvents, messageStatus, deleteTimers, dueTimers string
 }
 
 const eventColumns = "id, business, customer, channel, topic, category, status, source, trigger, " +
@@ -225,13 +225,17 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 				stop = excluded.stop, window_closed_at = excluded.window_closed_at,
 				held_since = excluded.held_since, timers = excluded.timers, vars = excluded.vars,
 				handoff = excluded.handoff, updated_at = excluded.updated_at`),
-		pending:       r(`SELECT effect FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`),
-		prune:         r(`DELETE FROM processed_inputs WHERE processed_at < ?`),
-		saveFlow:      r(`INSERT INTO flow_sources (name, version, source) VALUES (?, ?, ?) ON CONFLICT (name, version) DO NOTHING`),
-		flowSource:    r(`SELECT source FROM flow_sources WHERE name = ? AND version = ?`),
-		consentEvents: r(`SELECT ` + eventColumns + ` FROM consent_events WHERE business = ? AND customer = ? ORDER BY seq`),
-		messageStatus: r(`SELECT status FROM message_status WHERE business = ? AND message_id = ?`),
-		deleteTimers:  r(`DELETE FROM timers WHERE business = ? AND customer = ?`),
+		pending: r(`SELECT effect FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`),
+		prune:   r(`DELETE FROM processed_inputs WHERE processed_at < ?`),
+		// published_at IS NOT NULL spells out what the partial index
+		// outbox_published_at covers; pending rows are never pruned.
+		prunePublished:  r(`DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?`),
+		pruneDeliveries: r(`DELETE FROM message_status WHERE at < ?`),
+		saveFlow:        r(`INSERT INTO flow_sources (name, version, source) VALUES (?, ?, ?) ON CONFLICT (name, version) DO NOTHING`),
+		flowSource:      r(`SELECT source FROM flow_sources WHERE name = ? AND version = ?`),
+		consentEvents:   r(`SELECT ` + eventColumns + ` FROM consent_events WHERE business = ? AND customer = ? ORDER BY seq`),
+		messageStatus:   r(`SELECT status FROM message_status WHERE business = ? AND message_id = ?`),
+		deleteTimers:    r(`DELETE FROM timers WHERE business = ? AND customer = ?`),
 		dueTimers: r(`SELECT business, customer, id, due_at, state, transition FROM timers
 			WHERE due_at < ? ORDER BY due_at, business, customer, id LIMIT ?`),
 	}
@@ -723,13 +727,35 @@ func (s *Store) ConsentEvents(ctx context.Context, business bot.BusinessID, cust
 // PruneProcessed forgets processed input ids whose turn's At is before
 // `before`, and reports how many it removed.
 func (s *Store) PruneProcessed(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q.prune, s.timeArg(before))
+	return s.pruneBefore(ctx, s.q.prune, "processed inputs", before)
+}
+
+// PrunePublished deletes the outbox rows of effects published before
+// `before`, and reports how many it removed. Pending effects are kept,
+// however old.
+func (s *Store) PrunePublished(ctx context.Context, before time.Time) (int64, error) {
+	return s.pruneBefore(ctx, s.q.prunePublished, "published effects", before)
+}
+
+// PruneDeliveries forgets the message statuses whose record's At is before
+// `before`, and reports how many it removed.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	return s.pruneBefore(ctx, s.q.pruneDeliveries, "message statuses", before)
+}
+
+// pruneBefore runs a DELETE whose one argument is `before` and reports the
+// rows it removed.
+func (s *Store) pruneBefore(ctx context.Context, query, what string, before time.Time) (int64, error) {
+	fail := func(err error) (int64, error) {
+		return 0, fmt.Errorf("prune %s before %s: %w", what, before.UTC().Format(time.RFC3339), err)
+	}
+	res, err := s.db.ExecContext(ctx, query, s.timeArg(before))
 	if err != nil {
-		return 0, fmt.Errorf("prune processed inputs before %s: %w", before.UTC().Format(time.RFC3339), err)
+		return fail(err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("prune processed inputs before %s: %w", before.UTC().Format(time.RFC3339), err)
+		return fail(err)
 	}
 	return n, nil
 }

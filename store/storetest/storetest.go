@@ -29,6 +29,13 @@ type Store interface {
 	// PruneProcessed forgets processed input ids whose turn's At is before
 	// `before` and reports how many it removed.
 	PruneProcessed(ctx context.Context, before time.Time) (int64, error)
+	// PrunePublished deletes the effects marked published before `before`
+	// (MarkPublished stamps them with the store's clock) and reports how
+	// many it removed. Pending effects are never pruned, however old.
+	PrunePublished(ctx context.Context, before time.Time) (int64, error)
+	// PruneDeliveries forgets the message statuses whose latest committed
+	// record's At is before `before` and reports how many it removed.
+	PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Precision is the time resolution every store keeps: times come back as
@@ -79,6 +86,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"RecentTemplates", testRecentTemplates},
 		{"Outbox", testOutbox},
 		{"PruneProcessed", testPrune},
+		{"PrunePublished", testPrunePublished},
+		{"PruneDeliveries", testPruneDeliveries},
 		{"FlowSource", testFlowSource},
 		{"CommitIsAtomic", testAtomic},
 		{"ConcurrentCommits", testConcurrentCommits},
@@ -993,6 +1002,109 @@ func testPrune(t *testing.T, s Store) {
 	}
 	if !processed(t, s, acme, "no-at") {
 		t.Errorf("turn without At was pruned as if it were old")
+	}
+}
+
+func testPrunePublished(t *testing.T, s Store) {
+	prune := func(what string, before time.Time, want int64) {
+		t.Helper()
+		n, err := s.PrunePublished(t.Context(), before)
+		if err != nil {
+			t.Fatalf("PrunePublished (%s): %v", what, err)
+		}
+		if n != want {
+			t.Errorf("PrunePublished (%s) removed %d effects, want %d", what, n, want)
+		}
+	}
+	// A pending effect committed a year ago is still pending.
+	old := messageEffect("in:wamid.p0:0", acme, phone)
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.p0", At: t0.Add(-365 * 24 * time.Hour),
+		Effects: []bot.Effect{old}})
+	fx := []bot.Effect{messageEffect("in:wamid.p1:0", acme, phone), messageEffect("in:wamid.p1:1", acme, phone),
+		messageEffect("in:wamid.p1:2", acme, phone)}
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.p1", At: t0, Effects: fx})
+	prune("nothing published", time.Now().Add(time.Hour), 0)
+	equal(t, "pending with nothing published", effectIDs(pending(t, s, 100)), effectIDs(append([]bot.Effect{old}, fx...)))
+
+	if err := s.MarkPublished(t.Context(), effectIDs(fx[:2])); err != nil {
+		t.Fatalf("MarkPublished: %v", err)
+	}
+	time.Sleep(2 * time.Millisecond)
+	cut := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	// Marking an effect again does not make it more recently published.
+	if err := s.MarkPublished(t.Context(), effectIDs(fx)); err != nil {
+		t.Fatalf("MarkPublished: %v", err)
+	}
+	prune("published before the cut", cut, 2)
+	prune("again", cut, 0)
+	equal(t, "pending after pruning", effectIDs(pending(t, s, 100)), []string{old.ID})
+	prune("everything published", time.Now().Add(time.Hour), 1)
+	equal(t, "pending after pruning everything", effectIDs(pending(t, s, 100)), []string{old.ID})
+
+	// A pruned effect's id is forgotten, like a pruned input id.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "wamid.p2", At: t0, Effects: fx[:1]})
+	equal(t, "pending after reusing a pruned id", effectIDs(pending(t, s, 100)), []string{old.ID, fx[0].ID})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.PrunePublished(ctx, time.Now().Add(time.Hour)); err == nil {
+		t.Errorf("PrunePublished with a canceled context succeeded")
+	}
+}
+
+func testPruneDeliveries(t *testing.T, s Store) {
+	now := t0
+	day := 24 * time.Hour
+	rec := func(id string, age time.Duration) bot.DeliveryRecord {
+		return bot.DeliveryRecord{MessageID: id, Status: "delivered", At: now.Add(-age)}
+	}
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "st:1", At: now, Deliveries: []bot.DeliveryRecord{
+		rec("old1", 10*day), rec("old2", 8*day), rec("edge", 7*day), rec("new1", day), rec("new2", 0),
+		rec("renewed", 9*day), rec("regressed", day)}})
+	commit(t, s, bot.Turn{Business: globex, Customer: phone, DedupID: "st:1", At: now, Deliveries: []bot.DeliveryRecord{
+		rec("old1", 10*day), rec("new1", day)}})
+	// Age is the latest record's At, whatever the commit order.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "st:2", At: now, Deliveries: []bot.DeliveryRecord{
+		rec("renewed", 2*day), rec("regressed", 30*day)}})
+
+	// `before` counts to the microsecond, like every stored time: a record
+	// at exactly 7 days is not before 7 days and 500ns.
+	n, err := s.PruneDeliveries(t.Context(), now.Add(-7*day+500*time.Nanosecond))
+	if err != nil {
+		t.Fatalf("PruneDeliveries: %v", err)
+	}
+	if n != 4 {
+		t.Errorf("PruneDeliveries removed %d statuses, want 4", n)
+	}
+	for b, want := range map[bot.BusinessID]map[string]string{
+		acme: {"old1": "", "old2": "", "edge": "delivered", "new1": "delivered", "new2": "delivered",
+			"renewed": "delivered", "regressed": ""},
+		globex: {"old1": "", "new1": "delivered"},
+	} {
+		for id, st := range want {
+			if got := messageStatus(t, s, b, id); got != st {
+				t.Errorf("after prune MessageStatus(%s, %q) = %q, want %q", b, id, got, st)
+			}
+		}
+	}
+	if n, err := s.PruneDeliveries(t.Context(), now.Add(-7*day)); err != nil || n != 0 {
+		t.Errorf("second PruneDeliveries = %d, %v; want 0, nil", n, err)
+	}
+	// A pruned message's next status is recorded afresh.
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "st:3", At: now, Deliveries: []bot.DeliveryRecord{
+		{MessageID: "old1", Status: "read", At: now}}})
+	if got := messageStatus(t, s, acme, "old1"); got != "read" {
+		t.Errorf("MessageStatus of a pruned message after a new record = %q, want \"read\"", got)
+	}
+	if n, err := s.PruneDeliveries(t.Context(), now.Add(time.Hour)); err != nil || n != 6 {
+		t.Errorf("PruneDeliveries of everything = %d, %v; want 6, nil", n, err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.PruneDeliveries(ctx, now); err == nil {
+		t.Errorf("PruneDeliveries with a canceled context succeeded")
 	}
 }
 
