@@ -141,8 +141,9 @@ type Config struct {
 	Prefix string // subject prefix; "" means envelope.DefaultPrefix
 	// Senders are the business addresses this provider sends from (Meta
 	// phone_number_id, Twilio number…): the sender consumes
-	// <prefix>.v1.outbound.<sender> for each. Several need nats-server
-	// 2.10 or later (a consumer with several filter subjects).
+	// <prefix>.v1.outbound.<sender> for each (with several, a server
+	// older than 2.10 makes it read every outbound subject and skip the
+	// others').
 	Senders []string
 	// RatePerSecond caps each sender address's calls; the burst is the
 	// same number. Default 80 (Meta's default throughput per number).
@@ -202,6 +203,10 @@ type Sender struct {
 	cons     jetstream.Consumer
 	durable  string
 	limiters map[string]Limiter
+	// wildcard is set when the consumer reads every outbound subject (a
+	// server older than 2.10 cannot filter on several): messages of other
+	// providers' senders are then acknowledged and skipped quietly.
+	wildcard bool
 }
 
 // New checks the configuration, creates or updates the sent-ids bucket
@@ -305,9 +310,16 @@ func New(js jetstream.JetStream, client Client, guard Guard, cfg Config) (*Sende
 		MaxDeliver:    -1,
 		MaxAckPending: cfg.MaxAckPending,
 	}
-	if len(cfg.Senders) == 1 {
+	switch {
+	case len(cfg.Senders) == 1:
 		cc.FilterSubject = subjects.Outbound(cfg.Senders[0])
-	} else {
+	case !multiFilter(js):
+		// nats-server before 2.10 has no multi-filter consumers: read every
+		// outbound subject and skip the other senders' messages.
+		cc.FilterSubject = subjects.All(envelope.SubjectOutbound)
+		s.wildcard = true
+		s.log.Info().Str("durable", s.durable).Msg("the NATS server filters one subject per consumer: reading every outbound subject and skipping other senders'")
+	default:
 		for _, addr := range cfg.Senders {
 			cc.FilterSubjects = append(cc.FilterSubjects, subjects.Outbound(addr))
 		}
@@ -317,6 +329,20 @@ func New(js jetstream.JetStream, client Client, guard Guard, cfg Config) (*Sende
 		return nil, fmt.Errorf("new sender %s: durable consumer %s on %s: %w", provider, s.durable, outStream, err)
 	}
 	return s, nil
+}
+
+// multiFilter reports whether the connected server has consumers with
+// several filter subjects (nats-server 2.10 and later).
+func multiFilter(js jetstream.JetStream) bool {
+	nc := js.Conn()
+	if nc == nil {
+		return true
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(nc.ConnectedServerVersion(), "%d.%d", &major, &minor); err != nil {
+		return true // unknown: try, and let the server say no
+	}
+	return major > 2 || major == 2 && minor >= 10
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -463,6 +489,11 @@ func (s *Sender) decode(msg jetstream.Msg) (job, bool) {
 	case !ok || kind != envelope.SubjectOutbound:
 		err = fmt.Errorf("subject is not an outbound subject of %s", s.subjects.Prefix())
 	case !slices.Contains(s.cfg.Senders, key):
+		if s.wildcard {
+			// Another provider's message, seen only because of the wide filter.
+			_ = msg.Ack()
+			return job{}, false
+		}
 		err = fmt.Errorf("sender %q is not one of this sender's", key)
 	default:
 		j.sender = key

@@ -759,6 +759,7 @@ func TestRealServer(t *testing.T) {
 		"GiveUp":                giveUp,
 		"PermanentAndDeferred":  permanentAndDeferred,
 		"ShutdownReleasesClaim": shutdownReleasesClaim,
+		"SeveralSenders":        severalSenders,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -766,3 +767,27 @@ func TestRealServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSeveralSenders: a provider sending from two addresses gets both's
+// messages and none of another address's, whether the server filters on
+// several subjects (2.10 and later, the embedded one) or only one (the
+// machine's 2.9, where the sender reads every outbound subject and skips).
+func TestSeveralSenders(t *testing.T) { severalSenders(t, newBus(t)) }
+
+func severalSenders(t *testing.T, b *bus) {
+	client := newClient("meta")
+	s, _ := b.start(client, &fakeGuard{}, b.config(addr1, addr2))
+	mine1, mine2 := outbound("acme/w1/0", addr1, "+14155550100"), outbound("acme/w2/0", addr2, "+14155550101")
+	other := outbound("acme/w3/0", "15550009999", "+14155550102")
+	b.publish(mine1)
+	b.publish(other)
+	b.publish(mine2)
+	natstest.Eventually(t, 10*time.Second, func() bool {
+		return client.callsOf(mine1.ID) == 1 && client.callsOf(mine2.ID) == 1
+	}, "both senders' messages sent:\n"+b.logs.String())
+	natstest.Eventually(t, 10*time.Second, b.settled(s), "not acknowledged")
+	if n := client.callsOf(other.ID); n != 0 {
+		t.Errorf("another address's message was sent %d times", n)
+	}
+}
+
