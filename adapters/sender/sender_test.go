@@ -790,4 +790,3 @@ func severalSenders(t *testing.T, b *bus) {
 		t.Errorf("another address's message was sent %d times", n)
 	}
 }
-
