@@ -40,33 +40,33 @@ var GrantSources = []string{"web", "signup", "sms_campaign", "email_campaign", "
 
 // flow decodes the top-level mapping into f.
 func (l *loader) flow(root *yaml.Node, f *Flow) {
-	root = l.resolve(root)
+	root = l.Resolve(root)
 	if root.Kind != yaml.MappingNode {
-		l.wrongKind(root, "a flow", "a mapping with keys such as business and states")
+		l.WrongKind(root, "a flow", "a mapping with keys such as business and states")
 		return
 	}
-	fs := l.fields(root, "at the top level", flowKeys)
+	fs := l.Fields(root, "at the top level", flowKeys)
 	l.header(root, fs, f)
 	l.language = f.Language
-	if fd, ok := fs.get("messages"); ok {
-		f.Messages = l.messages(fd.value)
+	if fd, ok := fs.Get("messages"); ok {
+		f.Messages = l.messages(fd.Value)
 	}
-	if fd, ok := fs.get("keywords"); ok {
-		f.Keywords = l.keywords(fd.value)
+	if fd, ok := fs.Get("keywords"); ok {
+		f.Keywords = l.keywords(fd.Value)
 	}
 	// Variables and fragments come before the states that use them,
 	// wherever they are in the file.
-	if fd, ok := fs.get("vars"); ok {
-		f.Vars = l.decodeVars(fd.value)
+	if fd, ok := fs.Get("vars"); ok {
+		f.Vars = l.decodeVars(fd.Value)
 	}
-	if fd, ok := fs.get("fragments"); ok {
-		l.decodeFragments(fd.value)
+	if fd, ok := fs.Get("fragments"); ok {
+		l.decodeFragments(fd.Value)
 	}
-	if fd, ok := fs.get("topics"); ok {
-		f.Topics = l.topics(fd.value)
+	if fd, ok := fs.Get("topics"); ok {
+		f.Topics = l.topics(fd.Value)
 	}
-	if fd, ok := fs.get("templates"); ok {
-		f.Templates = l.templates(fd.value, f.Language)
+	if fd, ok := fs.Get("templates"); ok {
+		f.Templates = l.templates(fd.Value, f.Language)
 	}
 	l.states(root, fs, f)
 }
@@ -74,35 +74,35 @@ func (l *loader) flow(root *yaml.Node, f *Flow) {
 // header decodes the flow's scalar settings: name, business, language, help
 // and start.
 func (l *loader) header(root *yaml.Node, fs fieldMap, f *Flow) {
-	if fd, ok := fs.get("name"); ok {
-		if s, ok := l.requiredText(fd.value, "name"); ok {
+	if fd, ok := fs.Get("name"); ok {
+		if s, ok := l.RequiredText(fd.Value, "name"); ok {
 			f.Name = s
 		}
 	}
-	if fd, ok := fs.get("business"); ok {
-		if s, ok := l.requiredText(fd.value, "business name"); ok {
+	if fd, ok := fs.Get("business"); ok {
+		if s, ok := l.RequiredText(fd.Value, "business name"); ok {
 			f.Business = s
 		}
-	} else if fs.missing("business") {
-		l.addf(root, "missing business name (add business: with the name customers know)")
+	} else if fs.Missing("business") {
+		l.Addf(root, "missing business name (add business: with the name customers know)")
 	}
-	if fd, ok := fs.get("language"); ok {
-		if s, ok := l.text(fd.value, "language"); ok {
+	if fd, ok := fs.Get("language"); ok {
+		if s, ok := l.Text(fd.Value, "language"); ok {
 			if languageRe.MatchString(s) {
 				f.Language = s
 				l.language = s
 			} else {
-				l.addf(l.resolve(fd.value), "invalid language %s: use a 2-3 letter lowercase code such as 'en'", quote(s))
+				l.Addf(l.Resolve(fd.Value), "invalid language %s: use a 2-3 letter lowercase code such as 'en'", quote(s))
 			}
 		}
 	}
-	if fd, ok := fs.get("help"); ok {
-		f.Help, f.HelpVariants = l.localized(fd.value, "help", false)
+	if fd, ok := fs.Get("help"); ok {
+		f.Help, f.HelpVariants = l.localized(fd.Value, "help", false)
 	}
-	if fd, ok := fs.get("start"); ok {
-		if s, ok := l.requiredText(fd.value, "start"); ok {
+	if fd, ok := fs.Get("start"); ok {
+		if s, ok := l.RequiredText(fd.Value, "start"); ok {
 			f.Start = StateName(s)
-			l.refs = append(l.refs, ref{kind: refState, name: s, node: l.resolve(fd.value), use: "start"})
+			l.refs = append(l.refs, ref{kind: refState, name: s, node: l.Resolve(fd.Value), use: "start"})
 		}
 	}
 }
@@ -114,18 +114,18 @@ func (l *loader) messages(n *yaml.Node) Messages {
 	if !ok {
 		return m
 	}
-	fs := l.fields(n, "in messages", messageKeys)
+	fs := l.Fields(n, "in messages", messageKeys)
 	field := []func(*Messages) *string{ // as messageKeys
 		func(m *Messages) *string { return &m.Stopped },
 		func(m *Messages) *string { return &m.Restarted },
 		func(m *Messages) *string { return &m.NotStopped },
 	}
 	for i, key := range messageKeys {
-		fd, ok := fs.get(key)
+		fd, ok := fs.Get(key)
 		if !ok {
 			continue
 		}
-		text, variants := l.localized(fd.value, key+" in messages", false)
+		text, variants := l.localized(fd.Value, key+" in messages", false)
 		*field[i](&m) = text
 		for lang, s := range variants {
 			if m.Variants == nil {
@@ -145,34 +145,34 @@ func (l *loader) messages(n *yaml.Node) Messages {
 // trimmed, and those in the other languages (nil when there are none). A
 // string may be blank unless required; a text in a mapping may not.
 func (l *loader) localized(n *yaml.Node, subject string, required bool) (string, map[string]string) {
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
 		var s string
 		if required {
-			s, _ = l.requiredText(n, subject)
+			s, _ = l.RequiredText(n, subject)
 		} else {
-			s, _ = l.text(n, subject)
+			s, _ = l.Text(n, subject)
 		}
 		return strings.TrimSpace(s), nil
 	case yaml.MappingNode:
 	default:
-		l.wrongKind(n, subject, "a string, or a mapping of language codes to strings")
+		l.WrongKind(n, subject, "a string, or a mapping of language codes to strings")
 		return "", nil
 	}
 	var own string
 	found := false
 	var out map[string]string
 	for _, e := range l.entries(n, "in "+subject, "language") {
-		lang := e.key.Value
+		lang := e.Key.Value
 		if !languageRe.MatchString(lang) {
-			l.addf(e.key, "invalid language %s in %s: use a 2-3 letter lowercase code such as 'fr'", quote(lang), subject)
+			l.Addf(e.Key, "invalid language %s in %s: use a 2-3 letter lowercase code such as 'fr'", quote(lang), subject)
 			continue
 		}
 		if lang == l.language {
 			found = true
 		}
-		s, ok := l.requiredText(e.value, subject+" in language "+quote(lang))
+		s, ok := l.RequiredText(e.Value, subject+" in language "+quote(lang))
 		switch {
 		case !ok:
 		case lang == l.language:
@@ -185,7 +185,7 @@ func (l *loader) localized(n *yaml.Node, subject string, required bool) (string,
 		}
 	}
 	if !found {
-		l.addf(n, "%s gives no text in the flow's language %s: add %s: to the mapping (a text in every other language falls back to it)",
+		l.Addf(n, "%s gives no text in the flow's language %s: add %s: to the mapping (a text in every other language falls back to it)",
 			subject, quote(l.language), l.language)
 	}
 	return own, out
@@ -199,11 +199,11 @@ func (l *loader) keywords(n *yaml.Node) map[string]KeywordSet {
 	}
 	out := make(map[string]KeywordSet)
 	for _, e := range l.entries(n, "in keywords", "language") {
-		lang := e.key.Value
+		lang := e.Key.Value
 		if !languageRe.MatchString(lang) {
-			l.addf(e.key, "invalid language %s in keywords: use a 2-3 letter lowercase code such as 'en'", quote(lang))
+			l.Addf(e.Key, "invalid language %s in keywords: use a 2-3 letter lowercase code such as 'en'", quote(lang))
 		}
-		out[lang] = l.keywordSet(lang, e.value)
+		out[lang] = l.keywordSet(lang, e.Value)
 	}
 	return out
 }
@@ -218,18 +218,18 @@ func (l *loader) keywordSet(lang string, n *yaml.Node) KeywordSet {
 	if !ok {
 		return ks
 	}
-	fs := l.fields(n, "in "+where, keywordSetKeys)
+	fs := l.Fields(n, "in "+where, keywordSetKeys)
 	lists := []*[]string{&ks.OptOut, &ks.OptIn, &ks.Help, &ks.Polite} // as keywordSetKeys
 	for i, kind := range keywordSetKeys {
-		fd, ok := fs.get(kind)
+		fd, ok := fs.Get(kind)
 		if !ok {
 			continue
 		}
 		subject := kind + " " + where
-		_, words := l.words(fd.value, subject)
+		_, words := l.words(fd.Value, subject)
 		*lists[i] = append([]string{}, words...) // non-nil: given, so it replaces the default
-		if kind == "opt_out" && isEmptyList(l.resolve(fd.value)) {
-			l.addf(l.resolve(fd.value), "%s is empty: customers must always have a keyword to opt out with (leave the list out to keep the defaults)", subject)
+		if kind == "opt_out" && isEmptyList(l.Resolve(fd.Value)) {
+			l.Addf(l.Resolve(fd.Value), "%s is empty: customers must always have a keyword to opt out with (leave the list out to keep the defaults)", subject)
 		}
 	}
 	return ks
@@ -254,41 +254,41 @@ func (l *loader) topics(n *yaml.Node) []TopicDef {
 // topic decodes one topic declaration. It returns the topic even when it
 // has problems, so that uses of it do not also report it as unknown.
 func (l *loader) topic(e field) TopicDef {
-	name := e.key.Value
-	t := TopicDef{Name: Topic(name), Pos: posOf(e.key)}
+	name := e.Key.Value
+	t := TopicDef{Name: Topic(name), Pos: posOf(e.Key)}
 	switch {
 	case name == string(TopicAll):
-		l.addf(e.key, "topic name 'all' is reserved: opt_out: all opts out of every topic")
+		l.Addf(e.Key, "topic name 'all' is reserved: opt_out: all opts out of every topic")
 	case !topicRe.MatchString(name):
-		l.addf(e.key, "invalid topic name %s: use lowercase letters, digits and '_', starting with a letter", quote(name))
+		l.Addf(e.Key, "invalid topic name %s: use lowercase letters, digits and '_', starting with a letter", quote(name))
 	}
 	where := "topic " + quote(name)
-	n, ok := l.mapping(e.value, where, "a mapping with category and description")
+	n, ok := l.mapping(e.Value, where, "a mapping with category and description")
 	if !ok {
 		if isNull(n) {
-			l.addf(e.key, "%s needs a category and a description", where)
+			l.Addf(e.Key, "%s needs a category and a description", where)
 		}
 		return t
 	}
-	fs := l.fields(n, "in "+where, topicKeys)
-	if fd, ok := fs.get("category"); ok {
-		t.Category = l.category(fd.value, where)
-	} else if fs.missing("category") {
-		l.addf(e.key, "missing category in %s; allowed are %s", where, strings.Join(categoryNames(), ", "))
+	fs := l.Fields(n, "in "+where, topicKeys)
+	if fd, ok := fs.Get("category"); ok {
+		t.Category = l.category(fd.Value, where)
+	} else if fs.Missing("category") {
+		l.Addf(e.Key, "missing category in %s; allowed are %s", where, strings.Join(categoryNames(), ", "))
 	}
-	if fd, ok := fs.get("description"); ok {
-		t.Description, t.DescriptionVariants = l.localized(fd.value, "description of "+where, true)
-	} else if fs.missing("description") {
-		l.addf(e.key, "missing description in %s (say what the customer will receive)", where)
+	if fd, ok := fs.Get("description"); ok {
+		t.Description, t.DescriptionVariants = l.localized(fd.Value, "description of "+where, true)
+	} else if fs.Missing("description") {
+		l.Addf(e.Key, "missing description in %s (say what the customer will receive)", where)
 	}
-	if fd, ok := fs.get("aliases"); ok {
-		_, t.Aliases = l.words(fd.value, "aliases of "+where)
+	if fd, ok := fs.Get("aliases"); ok {
+		_, t.Aliases = l.words(fd.Value, "aliases of "+where)
 	}
-	if fd, ok := fs.get("frequency_cap"); ok {
-		t.FrequencyCap = l.positiveInt(fd.value, "frequency_cap of "+where)
+	if fd, ok := fs.Get("frequency_cap"); ok {
+		t.FrequencyCap = l.positiveInt(fd.Value, "frequency_cap of "+where)
 	}
-	if fd, ok := fs.get("granted_by"); ok {
-		t.GrantedBy = l.grantSources(fd.value, where)
+	if fd, ok := fs.Get("granted_by"); ok {
+		t.GrantedBy = l.grantSources(fd.Value, where)
 	}
 	return t
 }
@@ -296,13 +296,13 @@ func (l *loader) topic(e field) TopicDef {
 // positiveInt reads a whole number above 0; it returns 0 after reporting
 // anything else.
 func (l *loader) positiveInt(n *yaml.Node, subject string) int {
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
 		if v, err := strconv.ParseInt(n.Value, 0, 32); err == nil && v > 0 {
 			return int(v)
 		}
 	}
-	l.addf(n, "%s must be a whole number above 0; found %s", subject, describe(n))
+	l.Addf(n, "%s must be a whole number above 0; found %s", subject, l.Describe(n))
 	return 0
 }
 
@@ -314,15 +314,15 @@ func (l *loader) grantSources(n *yaml.Node, where string) []string {
 	for i, w := range words {
 		switch {
 		case w == "in_channel":
-			l.addf(nodes[i], "source 'in_channel' in %s is the chat itself, which grants a topic through a transition's opt_in; granted_by lists the other sources", subject)
+			l.Addf(nodes[i], "source 'in_channel' in %s is the chat itself, which grants a topic through a transition's opt_in; granted_by lists the other sources", subject)
 		case !slices.Contains(GrantSources, w):
 			hint := didYouMean(w, GrantSources)
 			if hint == "" {
 				hint = "; allowed are " + strings.Join(GrantSources, ", ")
 			}
-			l.addf(nodes[i], "unknown source %s in %s%s", quote(w), subject, hint)
+			l.Addf(nodes[i], "unknown source %s in %s%s", quote(w), subject, hint)
 		case slices.Contains(out, w):
-			l.addf(nodes[i], "source %s is listed twice in %s", quote(w), subject)
+			l.Addf(nodes[i], "source %s is listed twice in %s", quote(w), subject)
 		default:
 			out = append(out, w)
 		}
@@ -332,7 +332,7 @@ func (l *loader) grantSources(n *yaml.Node, where string) []string {
 
 // category decodes a topic's category.
 func (l *loader) category(n *yaml.Node, where string) Category {
-	s, ok := l.text(n, "category of "+where)
+	s, ok := l.Text(n, "category of "+where)
 	if !ok {
 		return ""
 	}
@@ -343,7 +343,7 @@ func (l *loader) category(n *yaml.Node, where string) Category {
 	if hint == "" {
 		hint = "; allowed are " + strings.Join(categoryNames(), ", ")
 	}
-	l.addf(l.resolve(n), "invalid category %s in %s%s", quote(s), where, hint)
+	l.Addf(l.Resolve(n), "invalid category %s in %s%s", quote(s), where, hint)
 	return ""
 }
 
@@ -368,7 +368,7 @@ func (l *loader) templates(n *yaml.Node, flowLanguage string) []Template {
 		}
 		id := [2]string{t.Name, t.Language}
 		if line, dup := first[id]; dup {
-			l.addAt(t.Pos, "duplicate template %s in language %s (first at line %d)", quote(t.Name), quote(t.Language), line)
+			l.AddAt(t.Pos.Line, t.Pos.Col, "duplicate template %s in language %s (first at line %d)", quote(t.Name), quote(t.Language), line)
 			continue
 		}
 		first[id] = t.Pos.Line
@@ -383,33 +383,33 @@ func (l *loader) template(i int, item *yaml.Node, flowLanguage string) (t Templa
 	n, ok := l.mapping(item, where, "a mapping with name, language and topic")
 	if !ok {
 		if isNull(n) {
-			l.addf(n, "%s is empty: give its name, language and topic", where)
+			l.Addf(n, "%s is empty: give its name, language and topic", where)
 		}
 		return t, false
 	}
 	t = Template{Language: flowLanguage, Pos: posOf(n)}
-	fs := l.fields(n, "in "+where, templateKeys)
-	if fd, ok := fs.get("name"); ok {
-		t.Name, _ = l.requiredText(fd.value, "name of "+where)
-	} else if fs.missing("name") {
-		l.addf(n, "missing name in %s", where)
+	fs := l.Fields(n, "in "+where, templateKeys)
+	if fd, ok := fs.Get("name"); ok {
+		t.Name, _ = l.RequiredText(fd.Value, "name of "+where)
+	} else if fs.Missing("name") {
+		l.Addf(n, "missing name in %s", where)
 	}
-	if fd, ok := fs.get("language"); ok {
-		if s, ok := l.text(fd.value, "language of "+where); ok {
+	if fd, ok := fs.Get("language"); ok {
+		if s, ok := l.Text(fd.Value, "language of "+where); ok {
 			if templateLanguageRe.MatchString(s) {
 				t.Language = s
 			} else {
-				l.addf(l.resolve(fd.value), "invalid language %s in %s: use a WhatsApp language code such as 'en' or 'en_US'", quote(s), where)
+				l.Addf(l.Resolve(fd.Value), "invalid language %s in %s: use a WhatsApp language code such as 'en' or 'en_US'", quote(s), where)
 			}
 		}
 	}
-	if fd, ok := fs.get("topic"); ok {
-		if s, ok := l.requiredText(fd.value, "topic of "+where); ok {
+	if fd, ok := fs.Get("topic"); ok {
+		if s, ok := l.RequiredText(fd.Value, "topic of "+where); ok {
 			t.Topic = Topic(s)
-			l.refs = append(l.refs, ref{kind: refTopic, name: s, node: l.resolve(fd.value), use: where})
+			l.refs = append(l.refs, ref{kind: refTopic, name: s, node: l.Resolve(fd.Value), use: where})
 		}
-	} else if fs.missing("topic") {
-		l.addf(n, "missing topic in %s: say which topic it sends", where)
+	} else if fs.Missing("topic") {
+		l.Addf(n, "missing topic in %s: say which topic it sends", where)
 	}
 	return t, t.Name != ""
 }

@@ -32,34 +32,34 @@ const (
 // list, and its variants in other languages.
 func (l *loader) prompt(n *yaml.Node, where string) Prompt {
 	var p Prompt
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
 		p.Text = l.promptText(n, "prompt text of "+where, "prompt of "+where, "")
 		return p
 	case yaml.MappingNode:
 	default:
-		l.wrongKind(n, "prompt of "+where, "text, or a mapping with text and buttons or a list")
+		l.WrongKind(n, "prompt of "+where, "text, or a mapping with text and buttons or a list")
 		return p
 	}
-	fs := l.fields(n, "in prompt of "+where, promptKeys)
-	fb, hasButtons := fs.get("buttons")
+	fs := l.Fields(n, "in prompt of "+where, promptKeys)
+	fb, hasButtons := fs.Get("buttons")
 	if hasButtons {
-		p.Buttons = l.buttons(fb.value, where)
+		p.Buttons = l.buttons(fb.Value, where)
 	}
-	if fd, ok := fs.get("list"); ok {
+	if fd, ok := fs.Get("list"); ok {
 		if hasButtons {
-			l.addf(fd.key, "prompt of %s has both buttons and a list: a WhatsApp message has one or the other", where)
+			l.Addf(fd.Key, "prompt of %s has both buttons and a list: a WhatsApp message has one or the other", where)
 		}
-		p.List = l.list(fd.value, "list of "+where)
+		p.List = l.list(fd.Value, "list of "+where)
 	}
-	if fd, ok := fs.get("text"); ok {
-		p.Text = l.promptText(fd.value, "prompt text of "+where, "prompt of "+where, attachment(p.Buttons, p.List))
-	} else if fs.missing("text") {
-		l.addf(n, "missing text in prompt of %s", where)
+	if fd, ok := fs.Get("text"); ok {
+		p.Text = l.promptText(fd.Value, "prompt text of "+where, "prompt of "+where, attachment(p.Buttons, p.List))
+	} else if fs.Missing("text") {
+		l.Addf(n, "missing text in prompt of %s", where)
 	}
-	if fd, ok := fs.get("variants"); ok {
-		p.Variants = l.variants(fd.value, where, &p)
+	if fd, ok := fs.Get("variants"); ok {
+		p.Variants = l.variants(fd.Value, where, &p)
 	}
 	return p
 }
@@ -81,18 +81,18 @@ func attachment(buttons []Button, list *List) string {
 // fit in a WhatsApp message. subject names the text ("prompt text of state
 // 'x'"), in where it is ("prompt of state 'x'").
 func (l *loader) promptText(n *yaml.Node, subject, in, attached string) string {
-	s, ok := l.requiredText(n, subject)
+	s, ok := l.RequiredText(n, subject)
 	if !ok {
 		return ""
 	}
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	s = l.richText(s, n, in, textPrompt)
 	length := utf8.RuneCountInString(s)
 	switch {
 	case attached != "" && length > maxInteractiveBody:
-		l.addf(n, "%s is %d characters long; WhatsApp allows at most %d in a message with %s", subject, length, maxInteractiveBody, attached)
+		l.Addf(n, "%s is %d characters long; WhatsApp allows at most %d in a message with %s", subject, length, maxInteractiveBody, attached)
 	case length > maxTextBody:
-		l.addf(n, "%s is %d characters long; WhatsApp allows at most %d", subject, length, maxTextBody)
+		l.Addf(n, "%s is %d characters long; WhatsApp allows at most %d", subject, length, maxTextBody)
 	}
 	return s
 }
@@ -104,14 +104,14 @@ func (l *loader) buttons(n *yaml.Node, where string) []Button {
 	first := make(map[string]int) // id -> line
 	for i, item := range items {
 		if i == maxButtons {
-			l.addf(l.resolve(item), "%s has %d buttons; WhatsApp allows at most %d", where, len(items), maxButtons)
+			l.Addf(l.Resolve(item), "%s has %d buttons; WhatsApp allows at most %d", where, len(items), maxButtons)
 		}
 		b, ok := l.button(fmt.Sprintf("button %d of %s", i+1, where), item)
 		if !ok {
 			continue
 		}
 		if line, dup := first[b.ID]; dup {
-			l.addAt(b.Pos, "duplicate button id %s in %s (first at line %d)", quote(b.ID), where, line)
+			l.AddAt(b.Pos.Line, b.Pos.Col, "duplicate button id %s in %s (first at line %d)", quote(b.ID), where, line)
 			continue
 		}
 		first[b.ID] = b.Pos.Line
@@ -125,12 +125,12 @@ func (l *loader) button(where string, item *yaml.Node) (b Button, ok bool) {
 	n, ok := l.mapping(item, where, "a mapping with id and title")
 	if !ok {
 		if isNull(n) {
-			l.addf(n, "%s is empty: give it an id and a title", where)
+			l.Addf(n, "%s is empty: give it an id and a title", where)
 		}
 		return b, false
 	}
 	b.Pos = posOf(n)
-	fs := l.fields(n, "in "+where, buttonKeys)
+	fs := l.Fields(n, "in "+where, buttonKeys)
 	b.ID = l.choiceID(n, fs, "button", where)
 	b.Title = l.limitedText(n, fs, "title", where, maxButtonTitle, true)
 	return b, b.ID != ""
@@ -138,19 +138,19 @@ func (l *loader) button(where string, item *yaml.Node) (b Button, ok bool) {
 
 // choiceID decodes the id of a button or row.
 func (l *loader) choiceID(n *yaml.Node, fs fieldMap, noun, where string) string {
-	fd, ok := fs.get("id")
+	fd, ok := fs.Get("id")
 	if !ok {
-		if fs.missing("id") {
-			l.addf(n, "missing id in %s", where)
+		if fs.Missing("id") {
+			l.Addf(n, "missing id in %s", where)
 		}
 		return ""
 	}
-	id, ok := l.requiredText(fd.value, "id of "+where)
+	id, ok := l.RequiredText(fd.Value, "id of "+where)
 	if !ok {
 		return ""
 	}
 	if !nameRe.MatchString(id) {
-		l.addf(l.resolve(fd.value), "invalid %s id %s in %s: use letters, digits, '_' and '-', starting with a letter", noun, quote(id), where)
+		l.Addf(l.Resolve(fd.Value), "invalid %s id %s in %s: use letters, digits, '_' and '-', starting with a letter", noun, quote(id), where)
 	}
 	return id
 }
@@ -158,27 +158,27 @@ func (l *loader) choiceID(n *yaml.Node, fs fieldMap, noun, where string) string 
 // limitedText decodes a title, label or description: sent as written, of
 // at most max characters.
 func (l *loader) limitedText(n *yaml.Node, fs fieldMap, key, where string, max int, required bool) string {
-	fd, ok := fs.get(key)
+	fd, ok := fs.Get(key)
 	if !ok {
-		if required && fs.missing(key) {
-			l.addf(n, "missing %s in %s", key, where)
+		if required && fs.Missing(key) {
+			l.Addf(n, "missing %s in %s", key, where)
 		}
 		return ""
 	}
 	subject := key + " of " + where
 	var s string
 	if required {
-		s, ok = l.requiredText(fd.value, subject)
+		s, ok = l.RequiredText(fd.Value, subject)
 	} else {
-		s, ok = l.text(fd.value, subject)
+		s, ok = l.Text(fd.Value, subject)
 	}
 	if !ok || s == "" {
 		return ""
 	}
-	v := l.resolve(fd.value)
+	v := l.Resolve(fd.Value)
 	l.plainText(s, v, subject)
 	if length := utf8.RuneCountInString(s); length > max {
-		l.addf(v, "%s is %d characters long; WhatsApp allows at most %d", subject, length, max)
+		l.Addf(v, "%s is %d characters long; WhatsApp allows at most %d", subject, length, max)
 	}
 	return s
 }
@@ -189,17 +189,17 @@ func (l *loader) list(n *yaml.Node, where string) *List {
 	n, ok := l.mapping(n, where, "a mapping with button and rows")
 	if !ok {
 		if isNull(n) {
-			l.addf(n, "%s is empty: give it a button label and rows", where)
+			l.Addf(n, "%s is empty: give it a button label and rows", where)
 		}
 		return nil
 	}
 	ls := &List{Pos: posOf(n)}
-	fs := l.fields(n, "in "+where, listKeys)
+	fs := l.Fields(n, "in "+where, listKeys)
 	ls.Button = l.limitedText(n, fs, "button", where, maxListButton, true)
-	if fd, ok := fs.get("rows"); ok {
-		ls.Rows = l.rows(fd.value, where)
-	} else if fs.missing("rows") {
-		l.addf(n, "missing rows in %s", where)
+	if fd, ok := fs.Get("rows"); ok {
+		ls.Rows = l.rows(fd.Value, where)
+	} else if fs.Missing("rows") {
+		l.Addf(n, "missing rows in %s", where)
 	}
 	return ls
 }
@@ -207,21 +207,21 @@ func (l *loader) list(n *yaml.Node, where string) *List {
 // rows decodes the rows of a list.
 func (l *loader) rows(n *yaml.Node, where string) []Row {
 	items := l.sequence(n, "rows of "+where, "a list of rows")
-	if v := l.resolve(n); isEmptyList(v) {
-		l.addf(v, "rows of %s is empty: a list needs at least one row", where)
+	if v := l.Resolve(n); isEmptyList(v) {
+		l.Addf(v, "rows of %s is empty: a list needs at least one row", where)
 	}
 	var out []Row
 	first := make(map[string]int) // id -> line
 	for i, item := range items {
 		if i == maxRows {
-			l.addf(l.resolve(item), "%s has %d rows; WhatsApp allows at most %d", where, len(items), maxRows)
+			l.Addf(l.Resolve(item), "%s has %d rows; WhatsApp allows at most %d", where, len(items), maxRows)
 		}
 		r, ok := l.row(fmt.Sprintf("row %d of %s", i+1, where), item)
 		if !ok {
 			continue
 		}
 		if line, dup := first[r.ID]; dup {
-			l.addAt(r.Pos, "duplicate row id %s in %s (first at line %d)", quote(r.ID), where, line)
+			l.AddAt(r.Pos.Line, r.Pos.Col, "duplicate row id %s in %s (first at line %d)", quote(r.ID), where, line)
 			continue
 		}
 		first[r.ID] = r.Pos.Line
@@ -235,12 +235,12 @@ func (l *loader) row(where string, item *yaml.Node) (r Row, ok bool) {
 	n, ok := l.mapping(item, where, "a mapping with id, title and description")
 	if !ok {
 		if isNull(n) {
-			l.addf(n, "%s is empty: give it an id and a title", where)
+			l.Addf(n, "%s is empty: give it an id and a title", where)
 		}
 		return r, false
 	}
 	r.Pos = posOf(n)
-	fs := l.fields(n, "in "+where, rowKeys)
+	fs := l.Fields(n, "in "+where, rowKeys)
 	r.ID = l.choiceID(n, fs, "row", where)
 	r.Title = l.limitedText(n, fs, "title", where, maxRowTitle, true)
 	r.Description = l.limitedText(n, fs, "description", where, maxRowDescription, false)
@@ -256,16 +256,16 @@ func (l *loader) variants(n *yaml.Node, where string, p *Prompt) map[string]Prom
 	}
 	var out map[string]PromptVariant
 	for _, e := range l.entries(n, "in "+subject, "language") {
-		lang := e.key.Value
+		lang := e.Key.Value
 		switch {
 		case !languageRe.MatchString(lang):
-			l.addf(e.key, "invalid language %s in %s: use a 2-3 letter lowercase code such as 'es'", quote(lang), subject)
+			l.Addf(e.Key, "invalid language %s in %s: use a 2-3 letter lowercase code such as 'es'", quote(lang), subject)
 			continue
 		case lang == l.language:
-			l.addf(e.key, "variant %s of %s is in the flow's own language: the prompt's text is its %s wording", quote(lang), where, quote(lang))
+			l.Addf(e.Key, "variant %s of %s is in the flow's own language: the prompt's text is its %s wording", quote(lang), where, quote(lang))
 			continue
 		}
-		v, ok := l.variant(e.value, "variant "+quote(lang)+" of "+where, p)
+		v, ok := l.variant(e.Value, "variant "+quote(lang)+" of "+where, p)
 		if !ok {
 			continue
 		}
@@ -281,24 +281,24 @@ func (l *loader) variants(n *yaml.Node, where string, p *Prompt) map[string]Prom
 // list reworded. where is "variant 'es' of state 'x'".
 func (l *loader) variant(n *yaml.Node, where string, p *Prompt) (PromptVariant, bool) {
 	var v PromptVariant
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
 		v.Text = l.promptText(n, "text of "+where, where, attachment(p.Buttons, p.List))
 		return v, v.Text != ""
 	case yaml.MappingNode:
 	default:
-		l.wrongKind(n, where, "text, or a mapping with text and buttons or a list")
+		l.WrongKind(n, where, "text, or a mapping with text and buttons or a list")
 		return v, false
 	}
-	fs := l.fields(n, "in "+where, variantKeys)
-	if fd, ok := fs.get("buttons"); ok {
-		v.Buttons = l.buttons(fd.value, where)
+	fs := l.Fields(n, "in "+where, variantKeys)
+	if fd, ok := fs.Get("buttons"); ok {
+		v.Buttons = l.buttons(fd.Value, where)
 		switch {
 		case p.List != nil:
-			l.addf(fd.key, "%s has buttons, but the prompt has a list: reword the list instead", where)
+			l.Addf(fd.Key, "%s has buttons, but the prompt has a list: reword the list instead", where)
 		case len(p.Buttons) == 0:
-			l.addf(fd.key, "%s has buttons, but the prompt has none", where)
+			l.Addf(fd.Key, "%s has buttons, but the prompt has none", where)
 		case len(v.Buttons) > 0:
 			ids := make([]string, len(v.Buttons))
 			pos := make([]Pos, len(v.Buttons))
@@ -309,17 +309,17 @@ func (l *loader) variant(n *yaml.Node, where string, p *Prompt) (PromptVariant, 
 			for i, b := range p.Buttons {
 				want[i] = b.ID
 			}
-			l.sameIDs(fd.key, where, "button", ids, pos, want)
+			l.sameIDs(fd.Key, where, "button", ids, pos, want)
 		}
 	}
-	if fd, ok := fs.get("list"); ok {
+	if fd, ok := fs.Get("list"); ok {
 		lwhere := "list of " + where
-		v.List = l.list(fd.value, lwhere)
+		v.List = l.list(fd.Value, lwhere)
 		switch {
 		case len(p.Buttons) > 0:
-			l.addf(fd.key, "%s has a list, but the prompt has buttons: reword the buttons instead", where)
+			l.Addf(fd.Key, "%s has a list, but the prompt has buttons: reword the buttons instead", where)
 		case p.List == nil:
-			l.addf(fd.key, "%s has a list, but the prompt has none", where)
+			l.Addf(fd.Key, "%s has a list, but the prompt has none", where)
 		case v.List != nil && len(v.List.Rows) > 0:
 			ids := make([]string, len(v.List.Rows))
 			pos := make([]Pos, len(v.List.Rows))
@@ -330,17 +330,17 @@ func (l *loader) variant(n *yaml.Node, where string, p *Prompt) (PromptVariant, 
 			for i, r := range p.List.Rows {
 				want[i] = r.ID
 			}
-			l.sameIDs(fd.key, lwhere, "row", ids, pos, want)
+			l.sameIDs(fd.Key, lwhere, "row", ids, pos, want)
 		}
 	}
 	attached := attachment(v.Buttons, v.List)
 	if attached == "" {
 		attached = attachment(p.Buttons, p.List)
 	}
-	if fd, ok := fs.get("text"); ok {
-		v.Text = l.promptText(fd.value, "text of "+where, where, attached)
-	} else if fs.missing("text") {
-		l.addf(n, "missing text in %s", where)
+	if fd, ok := fs.Get("text"); ok {
+		v.Text = l.promptText(fd.Value, "text of "+where, where, attached)
+	} else if fs.Missing("text") {
+		l.Addf(n, "missing text in %s", where)
 	}
 	return v, true
 }
@@ -357,11 +357,11 @@ func (l *loader) sameIDs(key *yaml.Node, where, noun string, ids []string, pos [
 		if hint == "" {
 			hint = fmt.Sprintf("; the prompt's %ss are %s", noun, list(want))
 		}
-		l.addAt(pos[i], "unknown %s %s in %s%s", noun, quote(id), where, hint)
+		l.AddAt(pos[i].Line, pos[i].Col, "unknown %s %s in %s%s", noun, quote(id), where, hint)
 	}
 	for _, id := range want {
 		if !slices.Contains(ids, id) {
-			l.addf(key, "%s leaves out %s %s of the prompt: a variant has the same %ss as the prompt, reworded", where, noun, quote(id), noun)
+			l.Addf(key, "%s leaves out %s %s of the prompt: a variant has the same %ss as the prompt, reworded", where, noun, quote(id), noun)
 		}
 	}
 }

@@ -39,11 +39,11 @@ func (l *loader) checkRefs(f *Flow) {
 		case refState:
 			// Without states, "missing states" has said it all.
 			if _, ok := f.States[StateName(r.name)]; !ok && len(states) > 0 {
-				l.addf(r.node, "unknown state %s in %s%s", quote(r.name), r.use, didYouMean(r.name, states))
+				l.Addf(r.node, "unknown state %s in %s%s", quote(r.name), r.use, didYouMean(r.name, states))
 			}
 		case refTopic:
 			if _, ok := f.Topic(Topic(r.name)); !ok {
-				l.addf(r.node, "unknown topic %s in %s%s", quote(r.name), r.use, topicHint(r.name, topics))
+				l.Addf(r.node, "unknown topic %s in %s%s", quote(r.name), r.use, topicHint(r.name, topics))
 			}
 		}
 	}

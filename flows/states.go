@@ -31,23 +31,23 @@ const windowLength = 24 * time.Hour
 
 // states decodes the states and sets the default start state.
 func (l *loader) states(root *yaml.Node, fs fieldMap, f *Flow) {
-	fd, ok := fs.get("states")
+	fd, ok := fs.Get("states")
 	if !ok {
-		if fs.missing("states") {
-			l.addf(root, "missing states: a flow needs at least one state")
+		if fs.Missing("states") {
+			l.Addf(root, "missing states: a flow needs at least one state")
 		}
 		return
 	}
-	n, ok := l.mapping(fd.value, "states", "a mapping of state names to states")
+	n, ok := l.mapping(fd.Value, "states", "a mapping of state names to states")
 	if !ok {
 		if isNull(n) {
-			l.addf(fd.key, "no states: a flow needs at least one state")
+			l.Addf(fd.Key, "no states: a flow needs at least one state")
 		}
 		return
 	}
 	entries := l.entries(n, "in states", "state")
 	if len(entries) == 0 {
-		l.addf(fd.key, "no states: a flow needs at least one state")
+		l.Addf(fd.Key, "no states: a flow needs at least one state")
 		return
 	}
 	for _, e := range entries {
@@ -63,27 +63,27 @@ func (l *loader) states(root *yaml.Node, fs fieldMap, f *Flow) {
 // state decodes one state. It returns the state even when it has problems,
 // so that gotos naming it do not also report it as unknown.
 func (l *loader) state(e field) *State {
-	name := e.key.Value
-	s := &State{Name: StateName(name), Pos: posOf(e.key)}
+	name := e.Key.Value
+	s := &State{Name: StateName(name), Pos: posOf(e.Key)}
 	if !nameRe.MatchString(name) {
-		l.addf(e.key, "invalid state name %s: use letters, digits, '_' and '-', starting with a letter", quote(name))
+		l.Addf(e.Key, "invalid state name %s: use letters, digits, '_' and '-', starting with a letter", quote(name))
 	}
 	where := "state " + quote(name)
-	n, ok := l.mapping(e.value, where, "a mapping with prompt and on")
+	n, ok := l.mapping(e.Value, where, "a mapping with prompt and on")
 	if !ok {
 		if isNull(n) {
-			l.addf(e.key, "missing prompt in %s", where)
+			l.Addf(e.Key, "missing prompt in %s", where)
 		}
 		return s
 	}
-	fs := l.fields(n, "in "+where, stateKeys)
-	if fd, ok := fs.get("prompt"); ok {
-		s.Prompt = l.prompt(fd.value, where)
-	} else if fs.missing("prompt") {
-		l.addf(e.key, "missing prompt in %s", where)
+	fs := l.Fields(n, "in "+where, stateKeys)
+	if fd, ok := fs.Get("prompt"); ok {
+		s.Prompt = l.prompt(fd.Value, where)
+	} else if fs.Missing("prompt") {
+		l.Addf(e.Key, "missing prompt in %s", where)
 	}
-	if fd, ok := fs.get("on"); ok {
-		s.On = l.transitions(fd.value, where, s.Prompt)
+	if fd, ok := fs.Get("on"); ok {
+		s.On = l.transitions(fd.Value, where, s.Prompt)
 	}
 	return s
 }
@@ -128,7 +128,7 @@ func (l *loader) transitions(n *yaml.Node, where string, p Prompt) []Transition 
 		}
 	}
 	if tr.elseAt != 0 && tr.lastMsg > tr.elseAt {
-		l.addf(tr.elseKey, "else in transition %d of %s is not the last transition: the transitions after it can never match", tr.elseAt, where)
+		l.Addf(tr.elseKey, "else in transition %d of %s is not the last transition: the transitions after it can never match", tr.elseAt, where)
 	}
 	return out
 }
@@ -140,12 +140,12 @@ func (l *loader) transition(i int, item *yaml.Node, tr *triggers) (Transition, b
 	n, ok := l.mapping(item, where, "a mapping with a trigger and goto or end")
 	if !ok {
 		if isNull(n) {
-			l.addf(n, "%s is empty: give it a trigger (button, keywords, regex, else, after or before_window_closes) and goto, end or handoff", where)
+			l.Addf(n, "%s is empty: give it a trigger (button, keywords, regex, else, after or before_window_closes) and goto, end or handoff", where)
 		}
 		return t, false
 	}
 	t.Pos = posOf(n)
-	fs := l.fields(n, "in "+where, transitionKeys)
+	fs := l.Fields(n, "in "+where, transitionKeys)
 	timer := l.trigger(i, n, fs, tr, &t)
 	l.effects(n, fs, where, timer, &t)
 	return t, true
@@ -156,57 +156,57 @@ func (l *loader) transition(i int, item *yaml.Node, tr *triggers) (Transition, b
 // before_window_closes). It reports whether the transition is a timer.
 func (l *loader) trigger(i int, n *yaml.Node, fs fieldMap, tr *triggers, t *Transition) (timer bool) {
 	where := fmt.Sprintf("transition %d of %s", i, tr.where)
-	fb, hasButton := fs.get("button")
-	fk, hasKeywords := fs.get("keywords")
-	fr, hasRegex := fs.get("regex")
-	fe, hasElse := fs.get("else")
-	fa, hasAfter := fs.get("after")
-	fw, hasWindow := fs.get("before_window_closes")
+	fb, hasButton := fs.Get("button")
+	fk, hasKeywords := fs.Get("keywords")
+	fr, hasRegex := fs.Get("regex")
+	fe, hasElse := fs.Get("else")
+	fa, hasAfter := fs.Get("after")
+	fw, hasWindow := fs.Get("before_window_closes")
 	message := hasButton || hasKeywords || hasRegex
-	if fs.missing("button") && fs.missing("keywords") && fs.missing("regex") && fs.missing("else") &&
-		fs.missing("after") && fs.missing("before_window_closes") {
-		l.addf(n, "%s has no trigger: give it button, keywords, regex, else: true, after or before_window_closes", where)
+	if fs.Missing("button") && fs.Missing("keywords") && fs.Missing("regex") && fs.Missing("else") &&
+		fs.Missing("after") && fs.Missing("before_window_closes") {
+		l.Addf(n, "%s has no trigger: give it button, keywords, regex, else: true, after or before_window_closes", where)
 	}
 	if hasElse && message {
-		l.addf(fe.key, "else in %s cannot be combined with button, keywords or regex: else matches any message", where)
+		l.Addf(fe.Key, "else in %s cannot be combined with button, keywords or regex: else matches any message", where)
 	}
 	for _, fd := range []field{fa, fw} {
-		if fd.key != nil && (message || hasElse) {
-			l.addf(fd.key, "%s in %s cannot be combined with button, keywords, regex or else: it fires on time, not on a message", fd.key.Value, where)
+		if fd.Key != nil && (message || hasElse) {
+			l.Addf(fd.Key, "%s in %s cannot be combined with button, keywords, regex or else: it fires on time, not on a message", fd.Key.Value, where)
 		}
 	}
 	if hasAfter && hasWindow {
-		l.addf(fw.key, "after and before_window_closes in %s are two timers: give each its own transition", where)
+		l.Addf(fw.Key, "after and before_window_closes in %s are two timers: give each its own transition", where)
 	}
 	if hasButton {
-		l.transitionButton(i, fb.value, where, tr, t)
+		l.transitionButton(i, fb.Value, where, tr, t)
 	}
 	if hasKeywords {
-		l.transitionKeywords(i, fk.value, where, tr, t)
+		l.transitionKeywords(i, fk.Value, where, tr, t)
 	}
 	if hasRegex {
-		l.transitionRegex(i, fr.value, where, tr, t)
+		l.transitionRegex(i, fr.Value, where, tr, t)
 	}
 	if hasElse {
-		t.Else = l.flag(fe.value, "else in "+where)
+		t.Else = l.flag(fe.Value, "else in "+where)
 		if tr.elseAt != 0 {
-			l.addf(fe.key, "more than one else in %s (first in transition %d)", tr.where, tr.elseAt)
+			l.Addf(fe.Key, "more than one else in %s (first in transition %d)", tr.where, tr.elseAt)
 		} else {
-			tr.elseAt, tr.elseKey = i, fe.key
+			tr.elseAt, tr.elseKey = i, fe.Key
 		}
 	}
 	if hasAfter {
-		t.After = l.duration(fa.value, "after in "+where, 0)
+		t.After = l.duration(fa.Value, "after in "+where, 0)
 		if tr.afterAt != 0 {
-			l.addf(fa.key, "more than one after in %s (first in transition %d)", tr.where, tr.afterAt)
+			l.Addf(fa.Key, "more than one after in %s (first in transition %d)", tr.where, tr.afterAt)
 		} else {
 			tr.afterAt = i
 		}
 	}
 	if hasWindow {
-		t.BeforeWindowCloses = l.duration(fw.value, "before_window_closes in "+where, windowLength)
+		t.BeforeWindowCloses = l.duration(fw.Value, "before_window_closes in "+where, windowLength)
 		if tr.windowAt != 0 {
-			l.addf(fw.key, "more than one before_window_closes in %s (first in transition %d)", tr.where, tr.windowAt)
+			l.Addf(fw.Key, "more than one before_window_closes in %s (first in transition %d)", tr.where, tr.windowAt)
 		} else {
 			tr.windowAt = i
 		}
@@ -215,18 +215,18 @@ func (l *loader) trigger(i int, n *yaml.Node, fs fieldMap, tr *triggers, t *Tran
 }
 
 func (l *loader) transitionButton(i int, n *yaml.Node, where string, tr *triggers, t *Transition) {
-	id, ok := l.requiredText(n, "button in "+where)
+	id, ok := l.RequiredText(n, "button in "+where)
 	if !ok {
 		return
 	}
 	t.Button = id
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	if !slices.Contains(tr.ids, id) {
-		l.addf(n, "unknown button %s in %s%s", quote(id), where, buttonHint(id, tr))
+		l.Addf(n, "unknown button %s in %s%s", quote(id), where, buttonHint(id, tr))
 		return
 	}
 	if first, dup := tr.byButton[id]; dup {
-		l.addf(n, "button %s is already used by transition %d of %s", quote(id), first, tr.where)
+		l.Addf(n, "button %s is already used by transition %d of %s", quote(id), first, tr.where)
 		return
 	}
 	tr.byButton[id] = i
@@ -249,8 +249,8 @@ func buttonHint(id string, tr *triggers) string {
 func (l *loader) transitionKeywords(i int, n *yaml.Node, where string, tr *triggers, t *Transition) {
 	subject := "keywords of " + where
 	nodes, words := l.words(n, subject)
-	if isEmptyList(l.resolve(n)) {
-		l.addf(l.resolve(n), "%s is empty", subject)
+	if isEmptyList(l.Resolve(n)) {
+		l.Addf(l.Resolve(n), "%s is empty", subject)
 	}
 	t.Keywords = words
 	for k, w := range words {
@@ -260,7 +260,7 @@ func (l *loader) transitionKeywords(i int, n *yaml.Node, where string, tr *trigg
 		case !dup:
 			tr.byKeyword[key] = i
 		case first != i:
-			l.addf(nodes[k], "keyword %s is already used by transition %d of %s", quote(w), first, tr.where)
+			l.Addf(nodes[k], "keyword %s is already used by transition %d of %s", quote(w), first, tr.where)
 		}
 	}
 }
@@ -268,23 +268,23 @@ func (l *loader) transitionKeywords(i int, n *yaml.Node, where string, tr *trigg
 // transitionRegex decodes a regex: RE2 syntax, as written (surrounding
 // space included).
 func (l *loader) transitionRegex(i int, n *yaml.Node, where string, tr *triggers, t *Transition) {
-	s, ok := l.text(n, "regex in "+where)
+	s, ok := l.Text(n, "regex in "+where)
 	if !ok {
 		return
 	}
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	if s == "" {
-		l.addf(n, "regex in %s is empty", where)
+		l.Addf(n, "regex in %s is empty", where)
 		return
 	}
 	re, err := regexp.Compile(s)
 	if err != nil {
-		l.addf(n, "invalid regex in %s: %s", where, oneLine(err.Error()))
+		l.Addf(n, "invalid regex in %s: %s", where, oneLine(err.Error()))
 		return
 	}
 	t.Regex = re
 	if first, dup := tr.byRegex[s]; dup {
-		l.addf(n, "regex %s is already used by transition %d of %s", quote(s), first, tr.where)
+		l.Addf(n, "regex %s is already used by transition %d of %s", quote(s), first, tr.where)
 		return
 	}
 	tr.byRegex[s] = i
@@ -299,19 +299,19 @@ func oneLine(s string) string {
 // duration decodes a timer's duration, which must be above 0 and, when
 // limit is not 0, below it.
 func (l *loader) duration(n *yaml.Node, subject string, limit time.Duration) time.Duration {
-	s, ok := l.text(n, subject)
+	s, ok := l.Text(n, subject)
 	if !ok {
 		return 0
 	}
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	switch {
 	case err != nil || strings.TrimSpace(s) == "":
-		l.addf(n, "%s must be a duration such as 30m or 2h; found %s", subject, describe(n))
+		l.Addf(n, "%s must be a duration such as 30m or 2h; found %s", subject, l.Describe(n))
 	case d <= 0:
-		l.addf(n, "%s must be above 0; found %s", subject, describe(n))
+		l.Addf(n, "%s must be above 0; found %s", subject, l.Describe(n))
 	case limit > 0 && d >= limit:
-		l.addf(n, "%s must be less than 24h, the length of the customer service window; found %s", subject, describe(n))
+		l.Addf(n, "%s must be less than 24h, the length of the customer service window; found %s", subject, l.Describe(n))
 	default:
 		return d
 	}
@@ -322,48 +322,48 @@ func (l *loader) duration(n *yaml.Node, subject string, limit time.Duration) tim
 // opt_out, set and capture. timer says whether the transition fires on
 // time rather than on a message.
 func (l *loader) effects(n *yaml.Node, fs fieldMap, where string, timer bool, t *Transition) {
-	fg, hasGoto := fs.get("goto")
-	fe, hasEnd := fs.get("end")
-	fh, hasHandoff := fs.get("handoff")
-	if fs.missing("goto") && fs.missing("end") && fs.missing("handoff") {
-		l.addf(n, "%s has no goto, end: true or handoff", where)
+	fg, hasGoto := fs.Get("goto")
+	fe, hasEnd := fs.Get("end")
+	fh, hasHandoff := fs.Get("handoff")
+	if fs.Missing("goto") && fs.Missing("end") && fs.Missing("handoff") {
+		l.Addf(n, "%s has no goto, end: true or handoff", where)
 	}
 	if hasGoto {
-		l.gotoTarget(fg.value, where, t)
+		l.gotoTarget(fg.Value, where, t)
 	}
 	if hasEnd {
-		t.End = l.flag(fe.value, "end in "+where)
+		t.End = l.flag(fe.Value, "end in "+where)
 	}
 	if hasHandoff {
 		if hasGoto || hasEnd {
-			l.addf(fh.key, "handoff in %s cannot be combined with goto or end: the conversation ends in the handoff", where)
+			l.Addf(fh.Key, "handoff in %s cannot be combined with goto or end: the conversation ends in the handoff", where)
 		}
-		if s, ok := l.requiredText(fh.value, "handoff in "+where); ok {
+		if s, ok := l.RequiredText(fh.Value, "handoff in "+where); ok {
 			t.Handoff = s
 			if !queueRe.MatchString(s) {
-				l.addf(l.resolve(fh.value), "invalid handoff queue %s in %s: use letters, digits, '_', '-' and '.'", quote(s), where)
+				l.Addf(l.Resolve(fh.Value), "invalid handoff queue %s in %s: use letters, digits, '_', '-' and '.'", quote(s), where)
 			}
 		}
 	}
-	if fd, ok := fs.get("opt_in"); ok {
-		t.OptIn = l.consentTopic(fd.value, "opt_in", where)
+	if fd, ok := fs.Get("opt_in"); ok {
+		t.OptIn = l.consentTopic(fd.Value, "opt_in", where)
 		if timer {
-			l.addf(fd.key, "opt_in in %s cannot fire on a timer: consent needs the customer's own answer", where)
+			l.Addf(fd.Key, "opt_in in %s cannot fire on a timer: consent needs the customer's own answer", where)
 		}
 	}
-	if fd, ok := fs.get("opt_out"); ok {
-		t.OptOut = l.consentTopic(fd.value, "opt_out", where)
+	if fd, ok := fs.Get("opt_out"); ok {
+		t.OptOut = l.consentTopic(fd.Value, "opt_out", where)
 		if t.OptIn != "" && t.OptIn == t.OptOut {
-			l.addf(l.resolve(fd.value), "%s opts in to and out of topic %s at once", where, quote(string(t.OptIn)))
+			l.Addf(l.Resolve(fd.Value), "%s opts in to and out of topic %s at once", where, quote(string(t.OptIn)))
 		}
 	}
-	if fd, ok := fs.get("set"); ok {
-		t.Set = l.set(fd.value, where)
+	if fd, ok := fs.Get("set"); ok {
+		t.Set = l.set(fd.Value, where)
 	}
-	if fd, ok := fs.get("capture"); ok {
-		t.Capture = l.capture(fd.value, where)
+	if fd, ok := fs.Get("capture"); ok {
+		t.Capture = l.capture(fd.Value, where)
 		if timer {
-			l.addf(fd.key, "capture in %s has nothing to capture: a timer fires without a message", where)
+			l.Addf(fd.Key, "capture in %s has nothing to capture: a timer fires without a message", where)
 		}
 	}
 }
@@ -372,11 +372,11 @@ func (l *loader) effects(n *yaml.Node, fs fieldMap, where string, timer bool, t 
 // state of another flow of the business, which only its syntax is checked
 // of.
 func (l *loader) gotoTarget(n *yaml.Node, where string, t *Transition) {
-	s, ok := l.requiredText(n, "goto in "+where)
+	s, ok := l.RequiredText(n, "goto in "+where)
 	if !ok {
 		return
 	}
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	flow, state, cross := strings.Cut(s, "/")
 	if !cross {
 		t.Goto = StateName(s)
@@ -384,7 +384,7 @@ func (l *loader) gotoTarget(n *yaml.Node, where string, t *Transition) {
 		return
 	}
 	if !flowNameRe.MatchString(flow) || !nameRe.MatchString(state) {
-		l.addf(n, "invalid goto %s in %s: write a state of this flow, or flow/state for a state of another flow", quote(s), where)
+		l.Addf(n, "invalid goto %s in %s: write a state of this flow, or flow/state for a state of another flow", quote(s), where)
 		return
 	}
 	t.GotoFlow, t.Goto = flow, StateName(state)
@@ -396,31 +396,31 @@ func (l *loader) set(n *yaml.Node, where string) map[string]string {
 	n, ok := l.mapping(n, subject, "a mapping of variable names to values")
 	if !ok || len(n.Content) == 0 {
 		if ok || isNull(n) {
-			l.addf(n, "%s is empty: give it variable: value pairs (or leave it out)", subject)
+			l.Addf(n, "%s is empty: give it variable: value pairs (or leave it out)", subject)
 		}
 		return nil
 	}
 	out := make(map[string]string)
 	for _, e := range l.entries(n, "in "+subject, "variable") {
-		name := e.key.Value
+		name := e.Key.Value
 		switch {
 		case name == VarBusiness || name == VarCustomer:
-			l.addf(e.key, "variable %s is built in and cannot be set", quote(name))
+			l.Addf(e.Key, "variable %s is built in and cannot be set", quote(name))
 			continue
 		case !varNameRe.MatchString(name):
-			l.addf(e.key, "invalid variable name %s in %s: use lowercase letters, digits and '_', starting with a letter", quote(name), subject)
+			l.Addf(e.Key, "invalid variable name %s in %s: use lowercase letters, digits and '_', starting with a letter", quote(name), subject)
 			continue
 		}
-		s, ok := l.text(e.value, "value of "+quote(name)+" in "+subject)
+		s, ok := l.Text(e.Value, "value of "+quote(name)+" in "+subject)
 		if !ok {
 			continue
 		}
-		v := l.resolve(e.value)
+		v := l.Resolve(e.Value)
 		s = l.richText(s, v, subject, textValue)
 		if name == VarLanguage {
 			l.langSets = append(l.langSets, langSet{value: s, node: v, where: where})
 		} else {
-			l.vars = append(l.vars, varDef{name: name, node: e.key})
+			l.vars = append(l.vars, varDef{name: name, node: e.Key})
 		}
 		out[name] = s
 	}
@@ -430,17 +430,17 @@ func (l *loader) set(n *yaml.Node, where string) map[string]string {
 // capture decodes the variable a transition stores the customer's answer
 // in.
 func (l *loader) capture(n *yaml.Node, where string) string {
-	name, ok := l.requiredText(n, "capture in "+where)
+	name, ok := l.RequiredText(n, "capture in "+where)
 	if !ok {
 		return ""
 	}
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	switch {
 	case slices.Contains(BuiltinVars, name):
-		l.addf(n, "variable %s is built in and cannot be captured", quote(name))
+		l.Addf(n, "variable %s is built in and cannot be captured", quote(name))
 		return ""
 	case !varNameRe.MatchString(name):
-		l.addf(n, "invalid variable name %s in capture of %s: use lowercase letters, digits and '_', starting with a letter", quote(name), where)
+		l.Addf(n, "invalid variable name %s in capture of %s: use lowercase letters, digits and '_', starting with a letter", quote(name), where)
 		return ""
 	}
 	l.vars = append(l.vars, varDef{name: name, node: n})
@@ -450,14 +450,14 @@ func (l *loader) capture(n *yaml.Node, where string) string {
 // consentTopic decodes the topic of an opt_in or opt_out. Only opt_out may
 // name all topics at once.
 func (l *loader) consentTopic(n *yaml.Node, key, where string) Topic {
-	s, ok := l.requiredText(n, key+" in "+where)
+	s, ok := l.RequiredText(n, key+" in "+where)
 	if !ok {
 		return ""
 	}
-	n = l.resolve(n)
+	n = l.Resolve(n)
 	switch {
 	case s == string(TopicAll) && key == "opt_in":
-		l.addf(n, "opt_in in %s cannot be 'all': name the topic the customer opts in to", where)
+		l.Addf(n, "opt_in in %s cannot be 'all': name the topic the customer opts in to", where)
 	case s != string(TopicAll):
 		l.refs = append(l.refs, ref{kind: refTopic, name: s, node: n, use: key})
 	}

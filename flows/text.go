@@ -54,20 +54,20 @@ func (l *loader) decodeVars(n *yaml.Node) map[string]string {
 	}
 	out := make(map[string]string)
 	for _, e := range l.entries(n, "in vars", "variable") {
-		name := e.key.Value
+		name := e.Key.Value
 		switch {
 		case slices.Contains(BuiltinVars, name):
-			l.addf(e.key, "variable %s is built in: choose another name (the built-in variables are %s)", quote(name), list(BuiltinVars))
+			l.Addf(e.Key, "variable %s is built in: choose another name (the built-in variables are %s)", quote(name), list(BuiltinVars))
 			continue
 		case !varNameRe.MatchString(name):
-			l.addf(e.key, "invalid variable name %s: use lowercase letters, digits and '_', starting with a letter", quote(name))
+			l.Addf(e.Key, "invalid variable name %s: use lowercase letters, digits and '_', starting with a letter", quote(name))
 		}
-		s, ok := l.text(e.value, "default of variable "+quote(name))
+		s, ok := l.Text(e.Value, "default of variable "+quote(name))
 		if !ok {
 			continue
 		}
 		out[name] = s
-		l.vars = append(l.vars, varDef{name: name, node: e.key})
+		l.vars = append(l.vars, varDef{name: name, node: e.Key})
 	}
 	return out
 }
@@ -80,22 +80,22 @@ func (l *loader) decodeFragments(n *yaml.Node) {
 	}
 	l.fragments = make(map[string]string)
 	for _, e := range l.entries(n, "in fragments", "fragment") {
-		name := e.key.Value
+		name := e.Key.Value
 		if !varNameRe.MatchString(name) {
-			l.addf(e.key, "invalid fragment name %s: use lowercase letters, digits and '_', starting with a letter", quote(name))
+			l.Addf(e.Key, "invalid fragment name %s: use lowercase letters, digits and '_', starting with a letter", quote(name))
 		}
 		in := "fragment " + quote(name)
 		// Known even when broken, so that its uses are not also
 		// reported as unknown.
 		l.fragOrder = append(l.fragOrder, name)
-		s, ok := l.requiredText(e.value, in)
+		s, ok := l.RequiredText(e.Value, in)
 		if !ok {
 			l.fragments[name] = ""
 			continue
 		}
-		before := len(l.problems)
-		text := l.richText(s, l.resolve(e.value), in, textFragment)
-		if len(l.problems) > before {
+		before := len(l.Problems)
+		text := l.richText(s, l.Resolve(e.Value), in, textFragment)
+		if len(l.Problems) > before {
 			text = "" // reported; expanding it would only repeat its problems
 		}
 		l.fragments[name] = text
@@ -167,9 +167,9 @@ func (l *loader) richText(s string, n *yaml.Node, in string, kind textKind) stri
 	ps, bad := scanPlaceholders(s)
 	for _, b := range bad {
 		if b.unclosed {
-			l.addf(n, "unclosed placeholder %s in %s: end it with '}}'", quote(b.raw), in)
+			l.Addf(n, "unclosed placeholder %s in %s: end it with '}}'", quote(b.raw), in)
 		} else {
-			l.addf(n, "invalid placeholder %s in %s: write {{name}} for a variable or {{> name}} for a fragment, with a lowercase name", quote(b.raw), in)
+			l.Addf(n, "invalid placeholder %s in %s: write {{name}} for a variable or {{> name}} for a fragment, with a lowercase name", quote(b.raw), in)
 		}
 	}
 	var b strings.Builder
@@ -186,13 +186,13 @@ func (l *loader) richText(s string, n *yaml.Node, in string, kind textKind) stri
 		}
 		switch kind {
 		case textFragment:
-			l.addf(n, "%s includes fragment %s: fragments cannot include other fragments", in, quote(p.name))
+			l.Addf(n, "%s includes fragment %s: fragments cannot include other fragments", in, quote(p.name))
 		case textValue:
-			l.addf(n, "%s includes fragment %s: fragments can only be included in prompt texts", in, quote(p.name))
+			l.Addf(n, "%s includes fragment %s: fragments can only be included in prompt texts", in, quote(p.name))
 		default:
 			text, ok := l.fragments[p.name]
 			if !ok {
-				l.addf(n, "unknown fragment %s in %s%s", quote(p.name), in, l.fragmentHint(p.name))
+				l.Addf(n, "unknown fragment %s in %s%s", quote(p.name), in, l.fragmentHint(p.name))
 			}
 			b.WriteString(text)
 			want += strings.Count(text, "{{")
@@ -205,7 +205,7 @@ func (l *loader) richText(s string, n *yaml.Node, in string, kind textKind) stri
 		// A fragment ending in '{' before text starting with '{' would
 		// make a placeholder that neither was checked for.
 		if got, bad := scanPlaceholders(out); len(got) != want || len(bad) > 0 {
-			l.addf(n, "including fragments in %s makes an unexpected '{{': a fragment ends with '{' before a '{'", in)
+			l.Addf(n, "including fragments in %s makes an unexpected '{{': a fragment ends with '{' before a '{'", in)
 		}
 	}
 	return out
@@ -228,7 +228,7 @@ func (l *loader) fragmentHint(name string) string {
 // button or row title, a list's button label.
 func (l *loader) plainText(s string, n *yaml.Node, subject string) {
 	if strings.Contains(s, "{{") {
-		l.addf(n, "%s holds '{{': variables and fragments only work in prompt texts", subject)
+		l.Addf(n, "%s holds '{{': variables and fragments only work in prompt texts", subject)
 	}
 }
 
@@ -254,7 +254,7 @@ func (l *loader) checkVars() {
 		if hint == "" {
 			hint = "; declare it under vars:, or set or capture it in a transition"
 		}
-		l.addf(r.node, "unknown variable %s in %s%s", quote(r.name), r.in, hint)
+		l.Addf(r.node, "unknown variable %s in %s%s", quote(r.name), r.in, hint)
 	}
 }
 
@@ -284,7 +284,7 @@ func (l *loader) checkLanguageSets(f *Flow) {
 		if hint == "" {
 			hint = "; the flow's prompts are in " + list(f.Languages)
 		}
-		l.addf(s.node, "unknown language %s in set of %s%s", quote(s.value), s.where, hint)
+		l.Addf(s.node, "unknown language %s in set of %s%s", quote(s.value), s.where, hint)
 	}
 }
 

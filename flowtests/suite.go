@@ -13,6 +13,7 @@ import (
 
 	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows"
+	"github.com/optinbot/optinbot/flows/yamlnode"
 )
 
 // DefaultCustomer is the customer a test talks as when it names none.
@@ -192,15 +193,16 @@ func unwrapPath(err error) error {
 // failure the error is a *LoadError; the Suite returned with it holds what
 // could be read, for Load to check against the flow.
 func Parse(file string, src []byte) (*Suite, error) {
-	p := &parser{file: file, maxVisits: 100_000 + 4*len(src)}
-	root := p.parse(src)
+	p := &parser{file: file}
+	p.Doc = yamlnode.Doc{MaxVisits: 100_000 + 4*len(src), Quote: quote, Closest: closest}
+	root := p.Parse(src, "flowtest file")
 	if root == nil {
 		return nil, p.err()
 	}
 	s := &Suite{File: file}
 	p.suite(root, s)
 	if err := p.err(); err != nil {
-		if p.exploded != nil {
+		if p.Exploded != nil {
 			return nil, err
 		}
 		return s, err
@@ -209,32 +211,32 @@ func Parse(file string, src []byte) (*Suite, error) {
 }
 
 func (p *parser) suite(root *yaml.Node, s *Suite) {
-	root = p.resolve(root)
+	root = p.Resolve(root)
 	if root.Kind != yaml.MappingNode {
-		p.wrongKind(root, "a flowtest file", "a mapping with flow and tests")
+		p.WrongKind(root, "a flowtest file", "a mapping with flow and tests")
 		return
 	}
-	fs := p.fields(root, "at the top level", fileKeys)
-	if fd, ok := fs.get("flow"); ok {
-		if path, ok := p.requiredText(fd.value, "flow"); ok {
-			s.FlowPath, s.FlowPos = path, posOf(p.resolve(fd.value))
+	fs := p.Fields(root, "at the top level", fileKeys)
+	if fd, ok := fs.Get("flow"); ok {
+		if path, ok := p.RequiredText(fd.Value, "flow"); ok {
+			s.FlowPath, s.FlowPos = path, posOf(p.Resolve(fd.Value))
 		}
-	} else if fs.missing("flow") {
-		p.addf(root, "missing flow (add flow: with the path of the flow file to test, relative to this file)")
+	} else if fs.Missing("flow") {
+		p.Addf(root, "missing flow (add flow: with the path of the flow file to test, relative to this file)")
 	}
-	fd, ok := fs.get("tests")
+	fd, ok := fs.Get("tests")
 	if !ok {
-		if fs.missing("tests") {
-			p.addf(root, "missing tests (add tests: with a list of tests)")
+		if fs.Missing("tests") {
+			p.Addf(root, "missing tests (add tests: with a list of tests)")
 		}
 		return
 	}
-	items, ok := p.list(fd.value, "tests", "a list of tests")
+	items, ok := p.list(fd.Value, "tests", "a list of tests")
 	if !ok {
 		return
 	}
 	if len(items) == 0 {
-		p.addf(p.resolve(fd.value), "tests is empty: add at least one test")
+		p.Addf(p.Resolve(fd.Value), "tests is empty: add at least one test")
 	}
 	names := map[string]int{}
 	for i, item := range items {
@@ -244,7 +246,7 @@ func (p *parser) suite(root *yaml.Node, s *Suite) {
 		}
 		if t.Name != "" {
 			if first, dup := names[t.Name]; dup {
-				p.addAt(t.Pos, "duplicate test name %s (first at line %d)", quote(t.Name), first)
+				p.AddAt(t.Pos.Line, t.Pos.Col, "duplicate test name %s (first at line %d)", quote(t.Name), first)
 			} else {
 				names[t.Name] = t.Pos.Line
 			}
@@ -255,53 +257,53 @@ func (p *parser) suite(root *yaml.Node, s *Suite) {
 
 // list returns the items of a list. Nothing is an empty list.
 func (p *parser) list(n *yaml.Node, subject, want string) ([]*yaml.Node, bool) {
-	n = p.resolve(n)
+	n = p.Resolve(n)
 	switch {
 	case n.Kind == yaml.SequenceNode:
 		return n.Content, true
 	case isNull(n):
 		return nil, true
 	}
-	p.wrongKind(n, subject, want)
+	p.WrongKind(n, subject, want)
 	return nil, false
 }
 
 func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
-	n = p.resolve(n)
+	n = p.Resolve(n)
 	t := Test{Customer: DefaultCustomer, Pos: posOf(n)}
 	if n.Kind != yaml.MappingNode {
-		p.wrongKind(n, fmt.Sprintf("test %d", index), "a mapping with name and steps")
+		p.WrongKind(n, fmt.Sprintf("test %d", index), "a mapping with name and steps")
 		return t, false
 	}
 	where := fmt.Sprintf("test %d", index)
-	fs := p.fields(n, "in "+where, testKeys)
-	if fd, ok := fs.get("name"); ok {
-		if name, ok := p.requiredText(fd.value, "name of "+where); ok {
+	fs := p.Fields(n, "in "+where, testKeys)
+	if fd, ok := fs.Get("name"); ok {
+		if name, ok := p.RequiredText(fd.Value, "name of "+where); ok {
 			t.Name = name
 			where = "test " + quote(name)
 		}
-	} else if fs.missing("name") {
-		p.addf(n, "missing name in %s (add name: saying what the test shows)", where)
+	} else if fs.Missing("name") {
+		p.Addf(n, "missing name in %s (add name: saying what the test shows)", where)
 	}
-	if fd, ok := fs.get("customer"); ok {
-		if s, ok := p.requiredText(fd.value, "customer of "+where); ok {
+	if fd, ok := fs.Get("customer"); ok {
+		if s, ok := p.RequiredText(fd.Value, "customer of "+where); ok {
 			c, err := bot.ParseCustomerID(s)
 			if err != nil {
-				p.addf(p.resolve(fd.value), "customer of %s: %v", where, err)
+				p.Addf(p.Resolve(fd.Value), "customer of %s: %v", where, err)
 			} else {
 				t.Customer = c
 			}
 		}
 	}
-	if fd, ok := fs.get("vars"); ok {
-		v := p.resolve(fd.value)
+	if fd, ok := fs.Get("vars"); ok {
+		v := p.Resolve(fd.Value)
 		if v.Kind != yaml.MappingNode {
-			p.wrongKind(v, "vars of "+where, "a mapping of variable names to values")
+			p.WrongKind(v, "vars of "+where, "a mapping of variable names to values")
 		} else {
 			for i := 0; i+1 < len(v.Content); i += 2 {
-				k, val := v.Content[i], p.resolve(v.Content[i+1])
+				k, val := v.Content[i], p.Resolve(v.Content[i+1])
 				if val.Kind != yaml.ScalarNode {
-					p.wrongKind(val, "variable "+quote(k.Value)+" of "+where, "a text")
+					p.WrongKind(val, "variable "+quote(k.Value)+" of "+where, "a text")
 					continue
 				}
 				if t.Vars == nil {
@@ -311,35 +313,35 @@ func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
 			}
 		}
 	}
-	if fd, ok := fs.get("language"); ok {
-		if lang, ok := p.requiredText(fd.value, "language of "+where); ok {
+	if fd, ok := fs.Get("language"); ok {
+		if lang, ok := p.RequiredText(fd.Value, "language of "+where); ok {
 			if t.Vars == nil {
 				t.Vars = map[string]string{}
 			}
 			t.Vars["language"] = lang
 		}
 	}
-	if fd, ok := fs.get("strict"); ok {
-		v := p.resolve(fd.value)
+	if fd, ok := fs.Get("strict"); ok {
+		v := p.Resolve(fd.Value)
 		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
 			t.Strict = strings.EqualFold(v.Value, "true")
 		} else {
-			p.wrongKind(v, "strict of "+where, "true or false")
+			p.WrongKind(v, "strict of "+where, "true or false")
 		}
 	}
-	fd, ok := fs.get("steps")
+	fd, ok := fs.Get("steps")
 	if !ok {
-		if fs.missing("steps") {
-			p.addf(n, "missing steps in %s (add steps: with a list of steps)", where)
+		if fs.Missing("steps") {
+			p.Addf(n, "missing steps in %s (add steps: with a list of steps)", where)
 		}
 		return t, true
 	}
-	items, ok := p.list(fd.value, "steps of "+where, "a list of steps")
+	items, ok := p.list(fd.Value, "steps of "+where, "a list of steps")
 	if !ok {
 		return t, true
 	}
 	if len(items) == 0 {
-		p.addf(p.resolve(fd.value), "steps of %s is empty: add at least one step", where)
+		p.Addf(p.Resolve(fd.Value), "steps of %s is empty: add at least one step", where)
 	}
 	input := false
 	for i, item := range items {
@@ -352,7 +354,7 @@ func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
 			input = true
 		case StepBot, StepNoReply:
 			if !input {
-				p.addAt(st.Pos, "step %d of %s checks a reply before any user or button step", i+1, where)
+				p.AddAt(st.Pos.Line, st.Pos.Col, "step %d of %s checks a reply before any user or button step", i+1, where)
 			}
 		}
 		t.Steps = append(t.Steps, st)
@@ -362,61 +364,61 @@ func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
 
 // step decodes one step; ok is false when it has no usable kind.
 func (p *parser) step(n *yaml.Node, where string) (Step, bool) {
-	n = p.resolve(n)
+	n = p.Resolve(n)
 	st := Step{Pos: posOf(n)}
 	if n.Kind != yaml.MappingNode {
-		p.wrongKind(n, where, "a mapping such as {user: Hi}")
+		p.WrongKind(n, where, "a mapping such as {user: Hi}")
 		return st, false
 	}
 	var kind, expect *field
 	unknown := false
 	seen := map[string]*yaml.Node{}
-	for _, f := range p.pairs(n, "in "+where) {
-		name := f.key.Value
+	for _, f := range p.Pairs(n, "in "+where) {
+		name := f.Key.Value
 		if first, dup := seen[name]; dup {
-			p.addf(f.key, "duplicate key %s in %s (first at line %d)", quote(name), where, first.Line)
+			p.Addf(f.Key, "duplicate key %s in %s (first at line %d)", quote(name), where, first.Line)
 			continue
 		}
-		seen[name] = f.key
+		seen[name] = f.Key
 		switch {
 		case name == "expect":
 			expect = &f
 		case slices.Contains(stepKinds, name):
 			if kind != nil {
-				p.addf(f.key, "%s has two kinds, %s and %s: one step does one thing, so split it in two",
-					where, quote(kind.key.Value), quote(name))
+				p.Addf(f.Key, "%s has two kinds, %s and %s: one step does one thing, so split it in two",
+					where, quote(kind.Key.Value), quote(name))
 				continue
 			}
 			kind = &f
 		default:
-			p.unknownKey(f.key, "in "+where, stepKeys, map[string]bool{})
+			p.UnknownKey(f.Key, "in "+where, stepKeys, map[string]bool{})
 			unknown = true
 		}
 	}
 	if kind == nil {
 		if !unknown {
-			p.addf(n, "%s has no kind: give it one of %s", where, strings.Join(stepKinds, ", "))
+			p.Addf(n, "%s has no kind: give it one of %s", where, strings.Join(stepKinds, ", "))
 		}
 		return st, false
 	}
-	st.Kind = StepKind(kind.key.Value)
-	st.valuePos = posOf(p.resolve(kind.value))
+	st.Kind = StepKind(kind.Key.Value)
+	st.valuePos = posOf(p.Resolve(kind.Value))
 	subject := st.Kind.String() + " in " + where
-	v := kind.value
+	v := kind.Value
 	ok := true
 	switch st.Kind {
 	case StepUser:
-		if _, ok = p.requiredText(v, subject); ok {
+		if _, ok = p.RequiredText(v, subject); ok {
 			st.Text = p.rawText(v)
 		}
 	case StepButton:
-		st.Button, ok = p.requiredText(v, subject)
+		st.Button, ok = p.RequiredText(v, subject)
 	case StepBot:
 		st.Match, ok = p.matcher(v, subject)
 	case StepNoReply:
-		r := p.resolve(v)
+		r := p.Resolve(v)
 		if !(r.Kind == yaml.ScalarNode && r.ShortTag() == "!!bool" && strings.EqualFold(r.Value, "true")) {
-			p.addf(r, "%s must be true (leave the step out otherwise); found %s", subject, describe(r))
+			p.Addf(r, "%s must be true (leave the step out otherwise); found %s", subject, p.Describe(r))
 			ok = false
 		}
 	case StepState:
@@ -428,15 +430,15 @@ func (p *parser) step(n *yaml.Node, where string) (Step, bool) {
 	case StepSendTemplate:
 		st.Template, st.Topic, ok = p.sendTemplate(v, subject)
 	case StepSendText:
-		if _, ok = p.requiredText(v, subject); ok {
+		if _, ok = p.RequiredText(v, subject); ok {
 			st.Text = p.rawText(v)
 		}
 	}
 	if expect != nil {
 		if st.Kind != StepSendTemplate && st.Kind != StepSendText {
-			p.addf(expect.key, "expect in %s goes with send_template or send_text, not with %s", where, st.Kind)
+			p.Addf(expect.Key, "expect in %s goes with send_template or send_text, not with %s", where, st.Kind)
 		} else {
-			st.Refused = p.expect(expect.value, "expect in "+where)
+			st.Refused = p.expect(expect.Value, "expect in "+where)
 		}
 	}
 	return st, ok
@@ -447,11 +449,11 @@ func (k StepKind) String() string { return string(k) }
 // rawText returns a scalar as written: what the customer or business
 // types is not trimmed.
 func (p *parser) rawText(n *yaml.Node) string {
-	return p.resolve(n).Value
+	return p.Resolve(n).Value
 }
 
 func (p *parser) matcher(n *yaml.Node, subject string) (Matcher, bool) {
-	s, ok := p.requiredText(n, subject)
+	s, ok := p.RequiredText(n, subject)
 	if !ok {
 		return Matcher{}, false
 	}
@@ -459,12 +461,12 @@ func (p *parser) matcher(n *yaml.Node, subject string) (Matcher, bool) {
 	if len(s) >= 2 && strings.HasPrefix(s, "/") && strings.HasSuffix(s, "/") {
 		expr := s[1 : len(s)-1]
 		if expr == "" {
-			p.addf(p.resolve(n), "%s is an empty regular expression: it would match any reply", subject)
+			p.Addf(p.Resolve(n), "%s is an empty regular expression: it would match any reply", subject)
 			return m, false
 		}
 		re, err := regexp.Compile(expr)
 		if err != nil {
-			p.addf(p.resolve(n), "invalid regular expression %s in %s: %s", quote(s), subject, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			p.Addf(p.Resolve(n), "invalid regular expression %s in %s: %s", quote(s), subject, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 			return m, false
 		}
 		m.re = re
@@ -473,12 +475,12 @@ func (p *parser) matcher(n *yaml.Node, subject string) (Matcher, bool) {
 }
 
 func (p *parser) stateName(n *yaml.Node, subject string) (flows.StateName, bool) {
-	r := p.resolve(n)
+	r := p.Resolve(n)
 	if isNull(r) {
-		p.addf(r, "%s needs a state name, or none for an ended conversation", subject)
+		p.Addf(r, "%s needs a state name, or none for an ended conversation", subject)
 		return "", false
 	}
-	s, ok := p.text(r, subject)
+	s, ok := p.Text(r, subject)
 	if !ok {
 		return "", false
 	}
@@ -490,27 +492,27 @@ func (p *parser) stateName(n *yaml.Node, subject string) (flows.StateName, bool)
 }
 
 func (p *parser) consent(n *yaml.Node, subject string) ([]ConsentCheck, bool) {
-	r := p.resolve(n)
+	r := p.Resolve(n)
 	if r.Kind != yaml.MappingNode {
-		p.wrongKind(r, subject, "a mapping of topics to opted_in, opted_out or none")
+		p.WrongKind(r, subject, "a mapping of topics to opted_in, opted_out or none")
 		return nil, false
 	}
 	if len(r.Content) == 0 {
-		p.addf(r, "%s is empty: name at least one topic, e.g. {order_updates: opted_in}", subject)
+		p.Addf(r, "%s is empty: name at least one topic, e.g. {order_updates: opted_in}", subject)
 		return nil, false
 	}
 	var out []ConsentCheck
 	seen := map[string]int{}
 	ok := true
-	for _, f := range p.pairs(r, "in "+subject) {
-		topic := f.key.Value
+	for _, f := range p.Pairs(r, "in "+subject) {
+		topic := f.Key.Value
 		if first, dup := seen[topic]; dup {
-			p.addf(f.key, "duplicate topic %s in %s (first at line %d)", quote(topic), subject, first)
+			p.Addf(f.Key, "duplicate topic %s in %s (first at line %d)", quote(topic), subject, first)
 			ok = false
 			continue
 		}
-		seen[topic] = f.key.Line
-		status, sok := p.text(f.value, "status of topic "+quote(topic)+" in "+subject)
+		seen[topic] = f.Key.Line
+		status, sok := p.Text(f.Value, "status of topic "+quote(topic)+" in "+subject)
 		if !sok {
 			ok = false
 			continue
@@ -521,11 +523,11 @@ func (p *parser) consent(n *yaml.Node, subject string) ([]ConsentCheck, bool) {
 			if hint == "" {
 				hint = "; allowed are " + strings.Join(consentStatuses, ", ")
 			}
-			p.addf(p.resolve(f.value), "unknown consent status %s for topic %s in %s%s", quote(status), quote(topic), subject, hint)
+			p.Addf(p.Resolve(f.Value), "unknown consent status %s for topic %s in %s%s", quote(status), quote(topic), subject, hint)
 			ok = false
 			continue
 		}
-		c := ConsentCheck{Topic: flows.Topic(topic), Pos: posOf(f.key)}
+		c := ConsentCheck{Topic: flows.Topic(topic), Pos: posOf(f.Key)}
 		if status != "none" {
 			c.Status = bot.ConsentStatus(status)
 		}
@@ -535,21 +537,21 @@ func (p *parser) consent(n *yaml.Node, subject string) ([]ConsentCheck, bool) {
 }
 
 func (p *parser) duration(n *yaml.Node, subject string) (time.Duration, bool) {
-	s, ok := p.requiredText(n, subject)
+	s, ok := p.RequiredText(n, subject)
 	if !ok {
 		return 0, false
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		if strings.Trim(s, "0123456789.") == "" {
-			p.addf(p.resolve(n), "%s: %s needs a unit, such as %sh, %sm or %ss", subject, quote(s), s, s, s)
+			p.Addf(p.Resolve(n), "%s: %s needs a unit, such as %sh, %sm or %ss", subject, quote(s), s, s, s)
 		} else {
-			p.addf(p.resolve(n), "%s: %s is not a duration such as 25h, 90m or 30s", subject, quote(s))
+			p.Addf(p.Resolve(n), "%s: %s is not a duration such as 25h, 90m or 30s", subject, quote(s))
 		}
 		return 0, false
 	}
 	if d <= 0 {
-		p.addf(p.resolve(n), "%s: %s does not move the clock forward", subject, quote(s))
+		p.Addf(p.Resolve(n), "%s: %s does not move the clock forward", subject, quote(s))
 		return 0, false
 	}
 	return d, true
@@ -557,30 +559,30 @@ func (p *parser) duration(n *yaml.Node, subject string) (time.Duration, bool) {
 
 // sendTemplate reads {template: NAME, topic: TOPIC} or the shorthand NAME.
 func (p *parser) sendTemplate(n *yaml.Node, subject string) (string, flows.Topic, bool) {
-	r := p.resolve(n)
+	r := p.Resolve(n)
 	if r.Kind == yaml.ScalarNode && !isNull(r) {
-		name, ok := p.requiredText(r, "template of "+subject)
+		name, ok := p.RequiredText(r, "template of "+subject)
 		return name, "", ok
 	}
 	if r.Kind != yaml.MappingNode {
-		p.wrongKind(r, subject, "a mapping with template and an optional topic")
+		p.WrongKind(r, subject, "a mapping with template and an optional topic")
 		return "", "", false
 	}
-	fs := p.fields(r, "in "+subject, sendTemplateKeys)
+	fs := p.Fields(r, "in "+subject, sendTemplateKeys)
 	var name string
 	ok := true
-	if fd, found := fs.get("template"); found {
-		name, ok = p.requiredText(fd.value, "template of "+subject)
+	if fd, found := fs.Get("template"); found {
+		name, ok = p.RequiredText(fd.Value, "template of "+subject)
 	} else {
-		if fs.missing("template") {
-			p.addf(r, "missing template in %s", subject)
+		if fs.Missing("template") {
+			p.Addf(r, "missing template in %s", subject)
 		}
 		ok = false
 	}
 	var topic string
-	if fd, found := fs.get("topic"); found {
+	if fd, found := fs.Get("topic"); found {
 		var tok bool
-		if topic, tok = p.requiredText(fd.value, "topic of "+subject); !tok {
+		if topic, tok = p.RequiredText(fd.Value, "topic of "+subject); !tok {
 			ok = false
 		}
 	}
@@ -589,27 +591,27 @@ func (p *parser) sendTemplate(n *yaml.Node, subject string) (string, flows.Topic
 
 // expect reads `sent` or `{refused: REASON}`.
 func (p *parser) expect(n *yaml.Node, subject string) bot.Reason {
-	r := p.resolve(n)
+	r := p.Resolve(n)
 	const want = "sent or {refused: REASON}"
 	switch {
 	case r.Kind == yaml.ScalarNode && r.Value == "sent" && !isNull(r):
 		return ""
 	case r.Kind == yaml.ScalarNode && r.Value == "refused":
-		p.addf(r, "%s: say why the message is refused, e.g. {refused: window_closed}; reasons are %s", subject, strings.Join(refusalReasons, ", "))
+		p.Addf(r, "%s: say why the message is refused, e.g. {refused: window_closed}; reasons are %s", subject, strings.Join(refusalReasons, ", "))
 		return ""
 	case r.Kind != yaml.MappingNode:
-		p.wrongKind(r, subject, want)
+		p.WrongKind(r, subject, want)
 		return ""
 	}
-	fs := p.fields(r, "in "+subject, expectKeys)
-	fd, ok := fs.get("refused")
+	fs := p.Fields(r, "in "+subject, expectKeys)
+	fd, ok := fs.Get("refused")
 	if !ok {
-		if fs.missing("refused") {
-			p.wrongKind(r, subject, want)
+		if fs.Missing("refused") {
+			p.WrongKind(r, subject, want)
 		}
 		return ""
 	}
-	reason, ok := p.requiredText(fd.value, "refused in "+subject)
+	reason, ok := p.RequiredText(fd.Value, "refused in "+subject)
 	if !ok {
 		return ""
 	}
@@ -618,7 +620,7 @@ func (p *parser) expect(n *yaml.Node, subject string) bot.Reason {
 		if hint == "" {
 			hint = "; reasons are " + strings.Join(refusalReasons, ", ")
 		}
-		p.addf(p.resolve(fd.value), "unknown refusal reason %s in %s%s", quote(reason), subject, hint)
+		p.Addf(p.Resolve(fd.Value), "unknown refusal reason %s in %s%s", quote(reason), subject, hint)
 		return ""
 	}
 	return bot.Reason(reason)
