@@ -7,8 +7,10 @@ import (
 )
 
 // InboundMessage is a customer's message, published by a provider adapter on
-// <prefix>.v1.inbound.<sender> with Nats-Msg-Id set to MsgID() (the provider
-// message id), so a webhook the provider retries is stored once.
+// <prefix>.v1.inbound.<sender> with Nats-Msg-Id set to MsgID() (the
+// engine's dedup id of the message: provider, customer and message id), so
+// a webhook the provider retries is stored once, and another customer's
+// message with the same id is not taken for it.
 //
 //	{"v":1,"type":"inbound_message","id":"wamid.HBgL1","provider":"meta",
 //	 "sender":"106540352242922","from":"+14155550100",
@@ -99,8 +101,13 @@ type Reaction struct {
 	Emoji     string `json:"emoji,omitempty"`
 }
 
-// MsgID is the Nats-Msg-Id to publish the message with: the provider id.
-func (m InboundMessage) MsgID() string { return m.ID }
+// MsgID is the Nats-Msg-Id to publish the message with: the engine's dedup
+// id of the message, "in:<provider>:<customer digest>:<id>" (see
+// bot.DedupID). A provider's message id is unique only per provider, and
+// one that a source makes up may repeat across customers.
+func (m InboundMessage) MsgID() string {
+	return bot.DedupID(bot.InputInbound, m.Provider, m.From, m.ID)
+}
 
 // MarshalJSON writes the envelope with "v" and "type".
 func (m InboundMessage) MarshalJSON() ([]byte, error) {
@@ -175,6 +182,7 @@ func (m InboundMessage) ToBot() (bot.Inbound, error) {
 	}
 	in := bot.Inbound{
 		ID:        m.ID,
+		Provider:  m.Provider,
 		Sender:    m.Sender,
 		Customer:  m.From,
 		Timestamp: m.Timestamp,
