@@ -328,6 +328,12 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 		// Some providers send only the id; the title is what the customer saw.
 		in.ButtonTitle = cs.optionTitle(in.ButtonID)
 	}
+	if in.Unsupported && in.ButtonID == "" {
+		// The provider could not pass on what the customer sent: it is no
+		// answer (not even "anything else"), so ask the question again.
+		biz.enter(b, m, c.State, in.ID)
+		return
+	}
 	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, in.Text, normalized)
 	if mv == nil {
 		// No transition takes this answer: show the question again rather

@@ -243,9 +243,26 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 		s.log.Debug().Str("business", string(biz.ID)).Str("id", in.ID).Msg("redelivered input ignored (processed before dedup ids named the customer)")
 		return nil, nil
 	}
-	return s.run(ctx, biz, in.Customer, InputInbound, DedupID(InputInbound, in.Provider, in.Customer, in.ID), func(sess *Session, now time.Time) (Turn, error) {
+	handled := false
+	effects, err := s.run(ctx, biz, in.Customer, InputInbound, DedupID(InputInbound, in.Provider, in.Customer, in.ID), func(sess *Session, now time.Time) (Turn, error) {
+		handled = true
 		return biz.HandleInbound(s.machineFor(ctx, biz, sess.Conversation), sess, in, now), nil
 	})
+	if err == nil && handled {
+		s.logProviderErrors(biz.ID, in)
+	}
+	return effects, err
+}
+
+// logProviderErrors logs, at info level, each error the provider reported
+// with a customer's message (Meta's 131051 "Unsupported message type"…): its
+// code and title, never the customer's number unredacted or any text.
+func (s *Service) logProviderErrors(business BusinessID, in Inbound) {
+	for _, e := range in.ProviderErrors {
+		s.log.Info().Str("business", string(business)).Str("customer", in.Customer.Redacted()).
+			Str("provider", in.Provider).Str("id", in.ID).Bool("unsupported", in.Unsupported).
+			Str("code", e.Code).Str("title", e.Title).Msg("inbound message with a provider error")
+	}
 }
 
 // HandleSendRequest runs one turn for a business's send request: the

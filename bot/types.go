@@ -181,6 +181,21 @@ type Inbound struct {
 	// Reaction is true for an emoji reaction: it opens the window like any
 	// message but is no answer to the flow's question.
 	Reaction bool
+	// Unsupported is true for a message the provider could not pass on (a
+	// type it does not support: Meta's "unsupported", 131051): it opens the
+	// window, but is no answer to the flow's question, which is asked
+	// again.
+	Unsupported bool
+	// ProviderErrors are the errors the provider reported with the
+	// message; they are logged, with their code and title.
+	ProviderErrors []ProviderError
+}
+
+// ProviderError is an error a provider reported with an inbound message.
+type ProviderError struct {
+	Code    string // "131051"
+	Title   string // "Unsupported message type"
+	Details string // the provider's explanation, if any
 }
 
 // MessageKind says whether an outbound message is a template or free-form.

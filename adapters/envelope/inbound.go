@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/optinbot/optinbot/bot"
@@ -19,7 +20,13 @@ import (
 //
 // Required: id, provider, sender, from, timestamp. text is empty for a
 // message without text (media, location…), which flows treat as "anything
-// else"; button is present when the customer tapped a quick reply.
+// else"; button is present when the customer tapped a quick reply. errors
+// (optional, since v1) are the errors the provider reported with the
+// message, such as Meta's 131051 on a message of a type it does not
+// support:
+//
+//	"kind":"unsupported","errors":[{"code":"131051","title":"Unsupported message type",
+//	 "details":"Message type is not currently supported"}]
 type InboundMessage struct {
 	ID       string `json:"id"`       // the provider's message id
 	Provider string `json:"provider"` // "meta", "twilio", …
@@ -49,6 +56,20 @@ type InboundMessage struct {
 	// Phone is the customer's E.164 number when From is a WhatsApp user id
 	// and the provider also gave a number.
 	Phone string `json:"phone,omitempty"`
+	// Errors are the errors the provider reported with the message (Meta's
+	// errors[] of an "unsupported" message, Twilio's ErrorCode): optional,
+	// added within v1, so readers that predate it ignore it.
+	Errors []ProviderError `json:"errors,omitempty"`
+}
+
+// ProviderError is an error a provider reported with an inbound message:
+// its code as a string whatever the provider's type ("131051", "63021"), its
+// title, and the provider's longer explanation when it gives one. At least
+// one of code and title is set.
+type ProviderError struct {
+	Code    string `json:"code,omitempty"`
+	Title   string `json:"title,omitempty"`
+	Details string `json:"details,omitempty"`
 }
 
 // The kinds of inbound message.
@@ -172,6 +193,11 @@ func (m InboundMessage) check(c *checker) {
 	if m.Kind != "" {
 		c.oneOf("kind", m.Kind, InboundKinds...)
 	}
+	for i, e := range m.Errors {
+		if e.Code == "" && e.Title == "" {
+			c.fail(fmt.Sprintf("errors[%d]", i), ErrMissing, "neither code nor title is set")
+		}
+	}
 }
 
 // ToBot converts to the engine's Inbound. Business is left empty: the
@@ -188,6 +214,12 @@ func (m InboundMessage) ToBot() (bot.Inbound, error) {
 		Timestamp: m.Timestamp,
 		Text:      m.Text,
 		Reaction:  m.Kind == KindReaction,
+		// The provider could not pass on what the customer sent: no
+		// text for a flow to answer, even if some came along.
+		Unsupported: m.Kind == KindUnsupported,
+	}
+	for _, e := range m.Errors {
+		in.ProviderErrors = append(in.ProviderErrors, bot.ProviderError{Code: e.Code, Title: e.Title, Details: e.Details})
 	}
 	if m.Button != nil {
 		in.ButtonID = m.Button.ID
