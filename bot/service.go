@@ -256,11 +256,12 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 
 // logProviderErrors logs, at info level, each error the provider reported
 // with a customer's message (Meta's 131051 "Unsupported message type"…): its
-// code and title, never the customer's number unredacted or any text.
+// code and title, never the customer's number unredacted, any text, or the
+// message id (a Meta wamid encodes the customer's number).
 func (s *Service) logProviderErrors(business BusinessID, in Inbound) {
 	for _, e := range in.ProviderErrors {
 		s.log.Info().Str("business", string(business)).Str("customer", in.Customer.Redacted()).
-			Str("provider", in.Provider).Str("id", in.ID).Bool("unsupported", in.Unsupported).
+			Str("provider", in.Provider).Bool("unsupported", in.Unsupported).
 			Str("code", e.Code).Str("title", e.Title).Msg("inbound message with a provider error")
 	}
 }
