@@ -53,7 +53,7 @@ const (
 // effect's position in the turn, so a replayed turn yields the same ids and
 // a publisher can deduplicate by them.
 //
-//	{"id":"in:wamid.1:1","kind":"message","business":"acme","customer":"+14155550100",
+//	{"id":"acme/in:meta:40d3f4e02db27d66:wamid.1/1","kind":"message","business":"acme","customer":"+14155550100",
 //	 "sender":"+15550001111","in_reply_to":"wamid.1",
 //	 "message":{"kind":"text","text":"Hi! …","buttons":[{"id":"optin_yes","title":"Yes please"}]}}
 type Effect struct {

@@ -194,7 +194,8 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	if in.Timestamp.After(s.Conversation.LastInboundAt) {
 		s.Conversation.LastInboundAt = in.Timestamp
 	}
-	b := newTurn(biz, s, in.ID, in.ID, in.Sender, now)
+	key := DedupID(InputInbound, in.Provider, s.Customer, in.ID)
+	b := newTurn(biz, s, key, key, in.Sender, now)
 	b.inReplyTo = in.ID
 	b.previousInbound = previousInbound
 	b.turn.Conversation.LastInboundAt = s.Conversation.LastInboundAt
@@ -326,6 +327,12 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 	if in.ButtonID != "" && in.ButtonTitle == "" {
 		// Some providers send only the id; the title is what the customer saw.
 		in.ButtonTitle = cs.optionTitle(in.ButtonID)
+	}
+	if in.Unsupported && in.ButtonID == "" {
+		// The provider could not pass on what the customer sent: it is no
+		// answer (not even "anything else"), so ask the question again.
+		biz.enter(b, m, c.State, in.ID)
+		return
 	}
 	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, in.Text, normalized)
 	if mv == nil {
@@ -514,7 +521,8 @@ func timersFor(st *flows.State, c *Conversation, now time.Time) []Timer {
 // the conversation no longer holds (the customer answered, the state
 // changed) does nothing.
 func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now time.Time) Turn {
-	b := newTurn(biz, s, "timer:"+timer.ID, "timer:"+timer.ID, "", now)
+	key := DedupID(InputTimer, "", s.Customer, timer.ID)
+	b := newTurn(biz, s, key, key, "", now)
 	c := &b.turn.Conversation
 	held := false
 	for _, t := range c.Timers {
@@ -551,7 +559,8 @@ func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now tim
 // the guard's decision. It fails with ErrBadInput for a template the flow
 // does not declare or a topic that contradicts the declared one.
 func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time) (Turn, error) {
-	b := newTurn(biz, s, "send:"+r.ID, "send:"+r.ID, r.Sender, now)
+	key := DedupID(InputSendRequest, "", s.Customer, r.ID)
+	b := newTurn(biz, s, key, key, r.Sender, now)
 	e := b.effect(EffectMessage)
 	e.RequestID = r.ID
 	out := Outbound{Kind: r.Kind}
@@ -597,7 +606,8 @@ func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time)
 // with topics (e.g. the customer stopped marketing in the app) it ends
 // those.
 func (biz *Business) HandleProviderOptOut(s *Session, o ProviderOptOut, now time.Time) Turn {
-	b := newTurn(biz, s, "provider:"+o.ID, "provider:"+o.ID, "", now)
+	key := DedupID(InputProviderOptOut, "", s.Customer, o.ID)
+	b := newTurn(biz, s, key, key, "", now)
 	biz.providerStop(b, o.Topics, "provider "+o.Reason, o.ID)
 	return b.done()
 }
@@ -641,7 +651,8 @@ func (b *turnBuilder) notice(kind, detail string, at time.Time) {
 // move is recorded and published, so a late "delivered" never follows
 // "read". The signal the status carries is applied whatever its order.
 func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current string, now time.Time) Turn {
-	b := newTurn(biz, s, u.ID, u.ID, u.Sender, now)
+	key := DedupID(InputDeliveryUpdate, "", s.Customer, u.ID)
+	b := newTurn(biz, s, key, key, u.Sender, now)
 	c := &b.turn.Conversation
 	at := u.At
 	if at.IsZero() {
@@ -683,7 +694,8 @@ func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current 
 // recorded as a notice and re-grants nothing (only the customer's own YES or
 // START in the chat does).
 func (biz *Business) HandleMarketingPreference(s *Session, p MarketingPreference, now time.Time) Turn {
-	b := newTurn(biz, s, p.ID, p.ID, p.Sender, now)
+	key := DedupID(InputMarketingPreference, "", s.Customer, p.ID)
+	b := newTurn(biz, s, key, key, p.Sender, now)
 	at := p.At
 	if at.IsZero() {
 		at = now

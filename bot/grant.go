@@ -47,7 +47,8 @@ func (biz *Business) HandleConsentGrant(s *Session, g ConsentGrant, now time.Tim
 	if strings.TrimSpace(g.Wording) == "" {
 		return Turn{}, fmt.Errorf("consent grant %s: no wording: the ledger keeps the text the customer agreed to: %w", g.ID, ErrBadInput)
 	}
-	b := newTurn(biz, s, "grant:"+g.ID, "grant:"+g.ID, "", now)
+	key := DedupID(InputConsentGrant, "", s.Customer, g.ID)
+	b := newTurn(biz, s, key, key, "", now)
 	trigger := "granted by " + string(g.Source)
 	if !g.At.IsZero() {
 		trigger += " at " + g.At.UTC().Format(time.RFC3339)
@@ -71,7 +72,7 @@ func (s *Service) HandleConsentGrant(ctx context.Context, g ConsentGrant) ([]Eff
 	if !g.Customer.wellFormed() {
 		return nil, fmt.Errorf("consent grant %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", g.ID, g.Customer.Redacted(), ErrBadInput)
 	}
-	return s.run(ctx, biz, g.Customer, InputConsentGrant, "grant:"+g.ID, func(sess *Session, now time.Time) (Turn, error) {
+	return s.run(ctx, biz, g.Customer, InputConsentGrant, DedupID(InputConsentGrant, "", g.Customer, g.ID), func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleConsentGrant(sess, g, now)
 	})
 }

@@ -232,9 +232,38 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 	if !in.Customer.wellFormed() {
 		return nil, fmt.Errorf("inbound message %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", in.ID, in.Customer.Redacted(), ErrBadInput)
 	}
-	return s.run(ctx, biz, in.Customer, InputInbound, in.ID, func(sess *Session, now time.Time) (Turn, error) {
+	// A message committed before dedup ids named the provider and the
+	// customer is known by its message id alone. Such ids are no longer
+	// written, so reading them outside the customer's lock is safe.
+	legacy, err := s.store.Processed(ctx, biz.ID, LegacyDedupID(in.ID))
+	if err != nil {
+		return nil, fmt.Errorf("inbound message %q: check redelivery: %w", in.ID, err)
+	}
+	if legacy {
+		s.log.Debug().Str("business", string(biz.ID)).Str("id", in.ID).Msg("redelivered input ignored (processed before dedup ids named the customer)")
+		return nil, nil
+	}
+	handled := false
+	effects, err := s.run(ctx, biz, in.Customer, InputInbound, DedupID(InputInbound, in.Provider, in.Customer, in.ID), func(sess *Session, now time.Time) (Turn, error) {
+		handled = true
 		return biz.HandleInbound(s.machineFor(ctx, biz, sess.Conversation), sess, in, now), nil
 	})
+	if err == nil && handled {
+		s.logProviderErrors(biz.ID, in)
+	}
+	return effects, err
+}
+
+// logProviderErrors logs, at info level, each error the provider reported
+// with a customer's message (Meta's 131051 "Unsupported message type"…): its
+// code and title, never the customer's number unredacted, any text, or the
+// message id (a Meta wamid encodes the customer's number).
+func (s *Service) logProviderErrors(business BusinessID, in Inbound) {
+	for _, e := range in.ProviderErrors {
+		s.log.Info().Str("business", string(business)).Str("customer", in.Customer.Redacted()).
+			Str("provider", in.Provider).Bool("unsupported", in.Unsupported).
+			Str("code", e.Code).Str("title", e.Title).Msg("inbound message with a provider error")
+	}
 }
 
 // HandleSendRequest runs one turn for a business's send request: the
@@ -253,7 +282,7 @@ func (s *Service) HandleSendRequest(ctx context.Context, r SendRequest) ([]Effec
 	if !r.Customer.wellFormed() {
 		return nil, fmt.Errorf("send request %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", r.ID, r.Customer.Redacted(), ErrBadInput)
 	}
-	return s.run(ctx, biz, r.Customer, InputSendRequest, "send:"+r.ID, func(sess *Session, now time.Time) (Turn, error) {
+	return s.run(ctx, biz, r.Customer, InputSendRequest, DedupID(InputSendRequest, "", r.Customer, r.ID), func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleSendRequest(sess, r, now)
 	})
 }
@@ -270,7 +299,7 @@ func (s *Service) HandleProviderOptOut(ctx context.Context, o ProviderOptOut) ([
 	if !o.Customer.wellFormed() {
 		return nil, fmt.Errorf("provider opt-out %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", o.ID, o.Customer.Redacted(), ErrBadInput)
 	}
-	return s.run(ctx, biz, o.Customer, InputProviderOptOut, "provider:"+o.ID, func(sess *Session, now time.Time) (Turn, error) {
+	return s.run(ctx, biz, o.Customer, InputProviderOptOut, DedupID(InputProviderOptOut, "", o.Customer, o.ID), func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleProviderOptOut(sess, o, now), nil
 	})
 }

@@ -30,7 +30,7 @@ func (s *Service) HandleDeliveryUpdate(ctx context.Context, u DeliveryUpdate) ([
 	if statusRank(u.Status) == 0 {
 		return nil, fmt.Errorf("delivery update %q: status %q is not sent, delivered, read or failed: %w", u.ID, u.Status, ErrBadInput)
 	}
-	return s.run(ctx, biz, u.Customer, InputDeliveryUpdate, u.ID, func(sess *Session, now time.Time) (Turn, error) {
+	return s.run(ctx, biz, u.Customer, InputDeliveryUpdate, DedupID(InputDeliveryUpdate, "", u.Customer, u.ID), func(sess *Session, now time.Time) (Turn, error) {
 		current := ""
 		if u.MessageID != "" {
 			var err error
@@ -56,7 +56,7 @@ func (s *Service) HandleMarketingPreference(ctx context.Context, p MarketingPref
 	if !p.Customer.wellFormed() {
 		return nil, fmt.Errorf("marketing preference %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", p.ID, p.Customer.Redacted(), ErrBadInput)
 	}
-	return s.run(ctx, biz, p.Customer, InputMarketingPreference, p.ID, func(sess *Session, now time.Time) (Turn, error) {
+	return s.run(ctx, biz, p.Customer, InputMarketingPreference, DedupID(InputMarketingPreference, "", p.Customer, p.ID), func(sess *Session, now time.Time) (Turn, error) {
 		return biz.HandleMarketingPreference(sess, p, now), nil
 	})
 }

@@ -43,7 +43,7 @@ var Sources = []Source{SourceInChannel, SourceSignup, SourceSMSCampaign, SourceE
 // ConsentEvent is one append-only entry of the consent ledger, with the
 // evidence of what caused it.
 //
-//	{"id":"in:wamid.1:0","customer":"+14155550100","business":"acme","channel":"whatsapp",
+//	{"id":"acme/in:meta:40d3f4e02db27d66:wamid.1/0","customer":"+14155550100","business":"acme","channel":"whatsapp",
 //	 "topic":"order_updates","category":"utility","status":"opted_in","source":"in_channel",
 //	 "trigger":"button optin_yes","inbound_id":"wamid.1","inbound_text":"Yes",
 //	 "prompt":"Acme Outfitters here on WhatsApp…","flow":"retail","flow_version":"3f2a9c1b7d0e",
@@ -149,10 +149,10 @@ type Session struct {
 type Turn struct {
 	Business BusinessID
 	Customer CustomerID
-	// DedupID is the input's id (an inbound provider message id, or a send
-	// request id prefixed "send:"). A second Commit with the same
-	// (Business, DedupID) fails with ErrDuplicate and changes nothing.
-	// Empty means no deduplication.
+	// DedupID is the input's id in its kind's namespace, made by DedupID
+	// ("in:meta:5c9f0b1e2d3a4f67:wamid.HBgL1", "send:req-1"). A second
+	// Commit with the same (Business, DedupID) fails with ErrDuplicate and
+	// changes nothing. Empty means no deduplication.
 	DedupID      string
 	Conversation Conversation
 	Consent      []ConsentEvent
@@ -166,7 +166,11 @@ type Turn struct {
 
 // Inbound is a customer's message as the engine sees it.
 type Inbound struct {
-	ID          string     // provider message id; repeats are ignored
+	ID string // provider message id; repeats are ignored
+	// Provider is who delivered the message ("meta", "twilio", "dialog360";
+	// empty for inputs from no provider). A repeat is a message with the
+	// same provider, business, customer and ID (see DedupID).
+	Provider    string
 	Business    BusinessID // resolved from the sender by the caller
 	Sender      string     // the business's sender address the customer wrote to
 	Customer    CustomerID
@@ -177,6 +181,21 @@ type Inbound struct {
 	// Reaction is true for an emoji reaction: it opens the window like any
 	// message but is no answer to the flow's question.
 	Reaction bool
+	// Unsupported is true for a message the provider could not pass on (a
+	// type it does not support: Meta's "unsupported", 131051): it opens the
+	// window, but is no answer to the flow's question, which is asked
+	// again.
+	Unsupported bool
+	// ProviderErrors are the errors the provider reported with the
+	// message; they are logged, with their code and title.
+	ProviderErrors []ProviderError
+}
+
+// ProviderError is an error a provider reported with an inbound message.
+type ProviderError struct {
+	Code    string // "131051"
+	Title   string // "Unsupported message type"
+	Details string // the provider's explanation, if any
 }
 
 // MessageKind says whether an outbound message is a template or free-form.

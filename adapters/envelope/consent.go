@@ -13,7 +13,7 @@ import (
 // tools) to mirror. Its fields are exactly bot.ConsentEvent's, with the
 // evidence of what caused the change.
 //
-//	{"v":1,"type":"consent_change","id":"acme/wamid.HBgL1/0","customer":"+14155550100",
+//	{"v":1,"type":"consent_change","id":"acme/in:meta:40d3f4e02db27d66:wamid.HBgL1/0","customer":"+14155550100",
 //	 "business":"acme","channel":"whatsapp","topic":"order_updates","category":"utility",
 //	 "status":"opted_in","source":"in_channel","trigger":"button optin_yes",
 //	 "inbound_id":"wamid.HBgL1","inbound_text":"Yes please",

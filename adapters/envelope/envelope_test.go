@@ -131,6 +131,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"err_inbound_id_number", ErrValue, "id"},
 		{"err_inbound_id_newline", ErrValue, "id"},
 		{"err_inbound_button_no_id", ErrMissing, "button.id"},
+		{"err_inbound_error_empty", ErrMissing, "errors[1]"},
 		{"err_inbound_button_string", ErrValue, "button"},
 		{"err_send_bad_kind", ErrValue, "kind"},
 		{"err_send_missing_template", ErrMissing, "template"},

@@ -30,8 +30,11 @@ type ConsentGrantEnvelope struct {
 	At       time.Time      `json:"at"`
 }
 
-// MsgID is the Nats-Msg-Id to publish the grant with.
-func (g ConsentGrantEnvelope) MsgID() string { return "grant:" + g.ID }
+// MsgID is the Nats-Msg-Id to publish the grant with: the engine's dedup
+// id of the grant, "grant:" and its id (see bot.DedupID).
+func (g ConsentGrantEnvelope) MsgID() string {
+	return bot.DedupID(bot.InputConsentGrant, "", g.Customer, g.ID)
+}
 
 // MarshalJSON writes the envelope with "v" and "type".
 func (g ConsentGrantEnvelope) MarshalJSON() ([]byte, error) {

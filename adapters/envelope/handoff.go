@@ -11,7 +11,7 @@ import (
 // engine's outbox relay on <prefix>.v1.handoff.<business> with Nats-Msg-Id
 // set to its id (the effect id).
 //
-//	{"v":1,"type":"handoff_request","id":"acme/wamid.HBgL5/0","business":"acme",
+//	{"v":1,"type":"handoff_request","id":"acme/in:meta:40d3f4e02db27d66:wamid.HBgL5/0","business":"acme",
 //	 "customer":"+14155550100","sender":"106540352242922","queue":"front-desk",
 //	 "flow":"clinic","state":"ask_reminders","vars":{"name":"Ana"},"at":"2026-01-01T09:31:00Z"}
 //

@@ -1,14 +1,17 @@
 package envelope
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/optinbot/optinbot/bot"
 )
 
 // InboundMessage is a customer's message, published by a provider adapter on
-// <prefix>.v1.inbound.<sender> with Nats-Msg-Id set to MsgID() (the provider
-// message id), so a webhook the provider retries is stored once.
+// <prefix>.v1.inbound.<sender> with Nats-Msg-Id set to MsgID() (the
+// engine's dedup id of the message: provider, customer and message id), so
+// a webhook the provider retries is stored once, and another customer's
+// message with the same id is not taken for it.
 //
 //	{"v":1,"type":"inbound_message","id":"wamid.HBgL1","provider":"meta",
 //	 "sender":"106540352242922","from":"+14155550100",
@@ -17,7 +20,13 @@ import (
 //
 // Required: id, provider, sender, from, timestamp. text is empty for a
 // message without text (media, location…), which flows treat as "anything
-// else"; button is present when the customer tapped a quick reply.
+// else"; button is present when the customer tapped a quick reply. errors
+// (optional, since v1) are the errors the provider reported with the
+// message, such as Meta's 131051 on a message of a type it does not
+// support:
+//
+//	"kind":"unsupported","errors":[{"code":"131051","title":"Unsupported message type",
+//	 "details":"Message type is not currently supported"}]
 type InboundMessage struct {
 	ID       string `json:"id"`       // the provider's message id
 	Provider string `json:"provider"` // "meta", "twilio", …
@@ -47,6 +56,20 @@ type InboundMessage struct {
 	// Phone is the customer's E.164 number when From is a WhatsApp user id
 	// and the provider also gave a number.
 	Phone string `json:"phone,omitempty"`
+	// Errors are the errors the provider reported with the message (Meta's
+	// errors[] of an "unsupported" message, Twilio's ErrorCode): optional,
+	// added within v1, so readers that predate it ignore it.
+	Errors []ProviderError `json:"errors,omitempty"`
+}
+
+// ProviderError is an error a provider reported with an inbound message:
+// its code as a string whatever the provider's type ("131051", "63021"), its
+// title, and the provider's longer explanation when it gives one. At least
+// one of code and title is set.
+type ProviderError struct {
+	Code    string `json:"code,omitempty"`
+	Title   string `json:"title,omitempty"`
+	Details string `json:"details,omitempty"`
 }
 
 // The kinds of inbound message.
@@ -99,8 +122,13 @@ type Reaction struct {
 	Emoji     string `json:"emoji,omitempty"`
 }
 
-// MsgID is the Nats-Msg-Id to publish the message with: the provider id.
-func (m InboundMessage) MsgID() string { return m.ID }
+// MsgID is the Nats-Msg-Id to publish the message with: the engine's dedup
+// id of the message, "in:<provider>:<customer digest>:<id>" (see
+// bot.DedupID). A provider's message id is unique only per provider, and
+// one that a source makes up may repeat across customers.
+func (m InboundMessage) MsgID() string {
+	return bot.DedupID(bot.InputInbound, m.Provider, m.From, m.ID)
+}
 
 // MarshalJSON writes the envelope with "v" and "type".
 func (m InboundMessage) MarshalJSON() ([]byte, error) {
@@ -165,6 +193,11 @@ func (m InboundMessage) check(c *checker) {
 	if m.Kind != "" {
 		c.oneOf("kind", m.Kind, InboundKinds...)
 	}
+	for i, e := range m.Errors {
+		if e.Code == "" && e.Title == "" {
+			c.fail(fmt.Sprintf("errors[%d]", i), ErrMissing, "neither code nor title is set")
+		}
+	}
 }
 
 // ToBot converts to the engine's Inbound. Business is left empty: the
@@ -175,11 +208,18 @@ func (m InboundMessage) ToBot() (bot.Inbound, error) {
 	}
 	in := bot.Inbound{
 		ID:        m.ID,
+		Provider:  m.Provider,
 		Sender:    m.Sender,
 		Customer:  m.From,
 		Timestamp: m.Timestamp,
 		Text:      m.Text,
 		Reaction:  m.Kind == KindReaction,
+		// The provider could not pass on what the customer sent: no
+		// text for a flow to answer, even if some came along.
+		Unsupported: m.Kind == KindUnsupported,
+	}
+	for _, e := range m.Errors {
+		in.ProviderErrors = append(in.ProviderErrors, bot.ProviderError{Code: e.Code, Title: e.Title, Details: e.Details})
 	}
 	if m.Button != nil {
 		in.ButtonID = m.Button.ID

@@ -11,7 +11,7 @@ import (
 // idempotency key: the outbox guarantees at-least-once publication, the
 // stream's duplicate window makes it once within the window).
 //
-//	{"v":1,"type":"outbound_message","id":"acme/wamid.HBgL1/1","business":"acme",
+//	{"v":1,"type":"outbound_message","id":"acme/in:meta:40d3f4e02db27d66:wamid.HBgL1/1","business":"acme",
 //	 "sender":"106540352242922","to":"+14155550100","in_reply_to":"wamid.HBgL1",
 //	 "kind":"text","text":"Great! Which updates would you like?",
 //	 "buttons":[{"id":"orders","title":"Order updates"},{"id":"promos","title":"Offers"}]}

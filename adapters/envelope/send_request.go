@@ -35,10 +35,11 @@ type SendRequest struct {
 	Text   string            `json:"text,omitempty"` // kind "text": allowed only inside the 24-hour window
 }
 
-// MsgID is the Nats-Msg-Id to publish the request with: "send:" and its id,
-// so request ids cannot collide with provider message ids in the stream's
-// duplicate window.
-func (r SendRequest) MsgID() string { return "send:" + r.ID }
+// MsgID is the Nats-Msg-Id to publish the request with: the engine's dedup
+// id of the request, "send:" and its id (see bot.DedupID), so request ids
+// cannot collide with provider message ids in the stream's duplicate
+// window.
+func (r SendRequest) MsgID() string { return bot.DedupID(bot.InputSendRequest, "", r.To, r.ID) }
 
 // MarshalJSON writes the envelope with "v" and "type".
 func (r SendRequest) MarshalJSON() ([]byte, error) {

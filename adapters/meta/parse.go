@@ -156,6 +156,9 @@ type wireMessage struct {
 		Address   string  `json:"address"`
 	} `json:"location"`
 	Contacts []wireCard `json:"contacts"`
+	// Errors come with a message Meta could not pass on: type
+	// "unsupported", code 131051 and others.
+	Errors []wireError `json:"errors"`
 }
 
 type wireReply struct {
@@ -199,6 +202,36 @@ type wireError struct {
 	ErrorData struct {
 		Details string `json:"details"`
 	} `json:"error_data"`
+	// Details at the top level: what some intermediaries and older
+	// payloads send instead of error_data.details.
+	Details string `json:"details"`
+}
+
+// providerErrors keeps the errors Meta reported with a message: code, title
+// (or message when there is no title) and details. An error with neither a
+// code nor a title is kept with its message or details as the title.
+func providerErrors(ws []wireError) []envelope.ProviderError {
+	var out []envelope.ProviderError
+	for _, w := range ws {
+		e := envelope.ProviderError{Code: string(w.Code), Title: w.Title, Details: w.ErrorData.Details}
+		if e.Details == "" {
+			e.Details = w.Details
+		}
+		if e.Title == "" {
+			e.Title = w.Message
+		}
+		if e.Title == "" && e.Code == "" {
+			e.Title, e.Details = e.Details, ""
+		}
+		if e.Details == e.Title {
+			e.Details = ""
+		}
+		if e.Code == "" && e.Title == "" {
+			continue // nothing to tell
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 type wirePreference struct {
@@ -464,6 +497,7 @@ func (p *parser) message(path, sender string, cs contacts, raw json.RawMessage) 
 		m.ReplyTo = w.Context.ID
 	}
 	fillKind(&m, &w)
+	m.Errors = providerErrors(w.Errors)
 	if err := m.Validate(); err != nil {
 		p.dead(id, path, sender, err.Error(), raw)
 		return

@@ -88,8 +88,16 @@ func publisherDeduplicates(t *testing.T, b *bus) {
 		t.Error("published an inbound message without id")
 	}
 	msgs := messagesOf(t, b, b.streams.In)
-	if len(msgs) != 1 || msgs[0].MsgID != "wamid.1" || msgs[0].Subject != b.prefix+".v1.inbound."+sender {
+	if len(msgs) != 1 || msgs[0].MsgID != m.MsgID() || msgs[0].Subject != b.prefix+".v1.inbound."+sender {
 		t.Errorf("stream holds %+v", msgs)
+	}
+	// The same message id from another customer is another message.
+	other := inbound("wamid.1", "+14155550101", "hi")
+	if ack, err := b.pub.Inbound(ctx, other); err != nil || ack.Duplicate {
+		t.Fatalf("another customer's message with the same id: %+v %v, want it stored", ack, err)
+	}
+	if n := len(messagesOf(t, b, b.streams.In)); n != 2 {
+		t.Errorf("stream holds %d messages, want 2", n)
 	}
 
 	// Once handled, the message leaves the work queue, but its id is
@@ -101,8 +109,8 @@ func publisherDeduplicates(t *testing.T, b *bus) {
 		t.Fatalf("publish after handling: %+v %v, want a duplicate", ack, err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if n := engine.attemptsOf("inbound", "wamid.1"); n != 1 || len(messagesOf(t, b, b.streams.In)) != 0 {
-		t.Errorf("handled %d times, want 1", n)
+	if n := engine.attemptsOf("inbound", "wamid.1"); n != 2 || len(messagesOf(t, b, b.streams.In)) != 0 {
+		t.Errorf("handled %d times, want 2 (once per customer)", n)
 	}
 }
 
@@ -129,7 +137,7 @@ func publishBatch(t *testing.T, b *bus) {
 		t.Fatalf("PublishBatch: %d duplicates, %v; want 1, nil", dups, err)
 	}
 	s := b.streams.Subjects
-	wantIn := map[string]string{"wamid.1": s.Inbound(sender), "status:wamid.9:read": s.Status(sender), "signal:up:1": s.Signal(sender)}
+	wantIn := map[string]string{batch.Inbound[0].MsgID(): s.Inbound(sender), "status:wamid.9:read": s.Status(sender), "signal:up:1": s.Signal(sender)}
 	wantOut := map[string]string{"event:quality:1": s.Event(sender), "dead:meta:bad": s.DeadLetter("meta")}
 	check := func(stream string, want map[string]string) {
 		t.Helper()

@@ -153,6 +153,17 @@ func (p *parser) inbound() envelope.Batch {
 	if m.Button != nil && m.Text == "" {
 		m.Text = m.Button.Title
 	}
+	// An error Twilio reports with the message (as on status callbacks):
+	// kept, so operators see why a message came without its content.
+	if code, title := p.get("ErrorCode"), p.get("ErrorMessage"); (code != "" && code != "0") || title != "" {
+		if code == "0" {
+			code = ""
+		}
+		if title == "" {
+			title = errorTitles[code]
+		}
+		m.Errors = []envelope.ProviderError{{Code: code, Title: title}}
+	}
 	if err := m.Validate(); err != nil {
 		return p.dead(sender, "%v", err)
 	}

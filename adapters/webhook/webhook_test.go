@@ -250,7 +250,7 @@ func TestSignedBodyPublished(t *testing.T) {
 	expectStatus(t, w, http.StatusOK)
 	s := e.streams.Subjects
 	in := e.messages(e.streams.In)
-	if len(in) != 2 || in[0].MsgID != "wamid.1" || in[0].Subject != s.Inbound(testSender) ||
+	if len(in) != 2 || in[0].MsgID != inID("wamid.1", "+14155550100") || in[0].Subject != s.Inbound(testSender) ||
 		in[1].MsgID != "status:wamid.out1:delivered" || in[1].Subject != s.Status(testSender) {
 		t.Errorf("IN holds %+v", in)
 	}
@@ -375,7 +375,7 @@ func TestDeadLetters(t *testing.T) {
 	)
 	expectStatus(t, e.post(b), http.StatusOK)
 	in := e.messages(e.streams.In)
-	if len(in) != 1 || in[0].MsgID != "wamid.1" {
+	if len(in) != 1 || in[0].MsgID != inID("wamid.1", "+14155550100") {
 		t.Errorf("IN holds %+v", in)
 	}
 	out := e.messages(e.streams.Out)
@@ -408,17 +408,20 @@ func TestDeadLetters(t *testing.T) {
 }
 
 // TestDuplicates: an item twice in one body is published once, and the
-// provider's redelivery of the same body later is dropped by the stream.
+// provider's redelivery of the same body later is dropped by the stream;
+// the same message id from another customer is another message.
 func TestDuplicates(t *testing.T) {
 	e := newTestEnv(t, Config{})
-	b := body(msg("wamid.1", "+14155550100", "hi"), msg("wamid.1", "+14155550100", "hi"), msg("wamid.2", "+14155550100", "again"))
+	b := body(msg("wamid.1", "+14155550100", "hi"), msg("wamid.1", "+14155550100", "hi"), msg("wamid.2", "+14155550100", "again"),
+		msg("wamid.1", "+14155550101", "hi from another customer"))
 	expectStatus(t, e.post(b), http.StatusOK)
 	expectStatus(t, e.post(b), http.StatusOK)
 	counts := natstest.CountByMsgID(t, e.js, e.streams.In)
-	if len(counts) != 2 || counts["wamid.1"] != 1 || counts["wamid.2"] != 1 {
-		t.Errorf("IN holds %v, want wamid.1 and wamid.2 once each", counts)
+	if len(counts) != 3 || counts[inID("wamid.1", "+14155550100")] != 1 || counts[inID("wamid.2", "+14155550100")] != 1 ||
+		counts[inID("wamid.1", "+14155550101")] != 1 {
+		t.Errorf("IN holds %v, want wamid.1 and wamid.2 of the customer and wamid.1 of the other once each", counts)
 	}
-	if e.observer.items[envelope.TypeInbound] != 4 { // 2 per request: the in-body repeat is not counted
+	if e.observer.items[envelope.TypeInbound] != 6 { // 3 per request: the in-body repeat is not counted
 		t.Errorf("observer items %v", e.observer.items)
 	}
 }
@@ -457,7 +460,7 @@ func TestNATSDown(t *testing.T) {
 	// The client reconnects on its own; the provider retries until 200.
 	natstest.Eventually(t, 15*time.Second, func() bool { return e.post(b).Code == http.StatusOK }, "no 200 after NATS came back")
 	counts := natstest.CountByMsgID(t, e.js, e.streams.In)
-	want := map[string]int{"wamid.before": 1, "wamid.1": 1, "status:wamid.out:read": 1}
+	want := map[string]int{inID("wamid.before", "+14155550100"): 1, inID("wamid.1", "+14155550100"): 1, "status:wamid.out:read": 1}
 	if len(counts) != len(want) {
 		t.Errorf("IN holds %v, want %v", counts, want)
 	}
@@ -531,4 +534,9 @@ func TestPrepare(t *testing.T) {
 	if again.DeadLetters[0].ID != d.ID {
 		t.Error("dead-letter id not stable across a retry")
 	}
+}
+
+// inID is the Nats-Msg-Id of the test provider's inbound message.
+func inID(id, from string) string {
+	return bot.DedupID(bot.InputInbound, "testprov", bot.CustomerID(from), id)
 }

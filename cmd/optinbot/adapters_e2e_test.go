@@ -172,7 +172,7 @@ func TestWebhookToProviderEndToEnd(t *testing.T) {
 		waitUntil(t, func() bool { return len(graph.requests()) >= n }, fmt.Sprintf("%d provider requests", n))
 		return graph.requests()
 	}
-	welcome := `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"interactive","interactive":{"type":"button","body":{"text":"Hi, thanks for writing to Acme Outfitters! Would you like to get updates about your orders (confirmation, shipping and delivery) from Acme Outfitters here on WhatsApp? Reply YES to opt in. You can reply STOP at any time to opt out."},"action":{"buttons":[{"type":"reply","reply":{"id":"optin_yes","title":"Yes, send updates"}},{"type":"reply","reply":{"id":"optin_no","title":"No thanks"}}]}},"biz_opaque_callback_data":"acme/wamid.e2e1/0"}`
+	welcome := `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"interactive","interactive":{"type":"button","body":{"text":"Hi, thanks for writing to Acme Outfitters! Would you like to get updates about your orders (confirmation, shipping and delivery) from Acme Outfitters here on WhatsApp? Reply YES to opt in. You can reply STOP at any time to opt out."},"action":{"buttons":[{"type":"reply","reply":{"id":"optin_yes","title":"Yes, send updates"}},{"type":"reply","reply":{"id":"optin_no","title":"No thanks"}}]}},"biz_opaque_callback_data":"` + e2eEffectID("wamid.e2e1", 0) + `"}`
 
 	// An unsigned or wrongly signed webhook is refused before parsing.
 	if code := postSigned(t, hookURL, metaWebhook("wamid.e2e0", `"type":"text","text":{"body":"hi"}`), "wrong-secret"); code != http.StatusUnauthorized {
@@ -191,7 +191,7 @@ func TestWebhookToProviderEndToEnd(t *testing.T) {
 		`"type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"optin_yes","title":"Yes, send updates"}}`), e2eAppSecret); code != http.StatusOK {
 		t.Fatalf("webhook: HTTP %d", code)
 	}
-	thanks := `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"text","text":{"body":"Thanks! You'll get order updates from Acme Outfitters here on WhatsApp. Reply STOP at any time to unsubscribe, or HELP for help.","preview_url":false},"biz_opaque_callback_data":"acme/wamid.e2e2/1"}`
+	thanks := `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"text","text":{"body":"Thanks! You'll get order updates from Acme Outfitters here on WhatsApp. Reply STOP at any time to unsubscribe, or HELP for help.","preview_url":false},"biz_opaque_callback_data":"` + e2eEffectID("wamid.e2e2", 1) + `"}`
 	if got := expect(2); got[1] != thanks {
 		t.Errorf("confirmation request\n got %s\nwant %s", got[1], thanks)
 	}
@@ -216,7 +216,7 @@ func TestWebhookToProviderEndToEnd(t *testing.T) {
 	if code := postSigned(t, hookURL, metaWebhook("wamid.e2e3", `"type":"text","text":{"body":"STOP"}`), e2eAppSecret); code != http.StatusOK {
 		t.Fatalf("webhook: HTTP %d", code)
 	}
-	stopped := `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"text","text":{"body":"You're unsubscribed from Acme Outfitters on WhatsApp and won't get more messages from us. Reply START to subscribe again.","preview_url":false},"biz_opaque_callback_data":"acme/wamid.e2e3/1"}`
+	stopped := `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"text","text":{"body":"You're unsubscribed from Acme Outfitters on WhatsApp and won't get more messages from us. Reply START to subscribe again.","preview_url":false},"biz_opaque_callback_data":"` + e2eEffectID("wamid.e2e3", 1) + `"}`
 	if got := expect(4); got[3] != stopped {
 		t.Errorf("STOP confirmation request\n got %s\nwant %s", got[3], stopped)
 	}
@@ -299,4 +299,10 @@ func TestAdapterAloneSmoke(t *testing.T) {
 	if len(graph.requests()) != 0 {
 		t.Errorf("the adapter alone called the provider: %v", graph.requests())
 	}
+}
+
+// e2eEffectID is the id of the nth effect of the customer's message id:
+// the business, the message's dedup id (provider, customer digest, id).
+func e2eEffectID(wamid string, n int) string {
+	return fmt.Sprintf("acme/%s/%d", bot.DedupID(bot.InputInbound, "meta", "+14155550100", wamid), n)
 }

@@ -23,7 +23,8 @@ prints the conversation so far, what was expected and what came.
 With --compliance the paths are flows, not tests: every reachable state is
 explored with every kind of input, and what WhatsApp's rules require is
 proved for each (docs/compliance.md): STOP ends every topic, HELP is
-answered, no template without a YES, a duplicate changes nothing. A
+answered, no template without a YES, a duplicate changes nothing, no
+"no" records consent. A
 violation prints the shortest conversation that shows it.
 Exit status: 0 all passed, 1 a test failed, 2 a file does not load.`,
 		Args: cobra.MinimumNArgs(1),

@@ -28,6 +28,7 @@ const (
 	CodeUnreachable     = "OB009" // a state no goto reaches
 	CodeDeadEnd         = "OB010" // a state from which the conversation never ends
 	CodeOptInOnElse     = "OB011" // opt_in on an else transition
+	CodeNegativeOptIn   = "OB012" // opt_in on keywords or a regex a negative answer takes
 	CodeLoadProblem     = "load"  // the code of a load problem in --format json
 	loadProblemDocument = "docs/flows.md#errors"
 )
@@ -51,6 +52,7 @@ var rules = []Rule{
 	{CodeUnreachable, Warning, "a state is unreachable from the start state"},
 	{CodeDeadEnd, Warning, "a state from which the conversation can never end"},
 	{CodeOptInOnElse, Error, "an else transition records an opt-in"},
+	{CodeNegativeOptIn, Error, "a negative answer (\"no\", \"later\", \"what?\") records an opt-in"},
 }
 
 // Rules returns every rule, in code order.
@@ -74,6 +76,7 @@ func Lint(f *flows.Flow, src []byte) []Finding {
 	c.optInRequests()
 	c.keywordLists()
 	c.transitions()
+	c.negativeOptIns()
 	c.templates()
 	c.buttons()
 	c.states()

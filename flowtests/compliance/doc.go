@@ -8,7 +8,9 @@
 //   - P1: STOP leaves every topic of the business opted_out and is confirmed;
 //   - P2: HELP is answered and changes no consent;
 //   - P3: no template is allowed unless the customer said YES to its topic;
-//   - P4: a redelivered message changes nothing.
+//   - P4: a redelivered message changes nothing;
+//   - P6: no negative answer ("no", "later", "what?": flows.NegativeAnswers)
+//     records an opt-in in a state that asks for one.
 //
 // A violation comes with the shortest conversation that shows it, replayed
 // on a fresh engine over memstore. Run is `optinbot test --compliance`;

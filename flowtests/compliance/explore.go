@@ -42,7 +42,7 @@ const (
 )
 
 // Properties lists the properties in the order they are reported.
-var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored}
+var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored, OnlyYesGrants}
 
 // Title says what the property demands, in a few words.
 func (p Property) Title() string {
@@ -55,6 +55,8 @@ func (p Property) Title() string {
 		return "no template without the customer's YES"
 	case DuplicateIgnored:
 		return "a redelivered message changes nothing"
+	case OnlyYesGrants:
+		return "only an affirmative answer records consent"
 	case EngineError:
 		return "the engine runs the flow"
 	}
@@ -228,6 +230,8 @@ type explorer struct {
 	entered  map[flows.StateName]bool
 	// grantedAt caches grantingTransition.
 	grantedAt map[string]grantSite
+	// negativesProbed are the states P6 sent the negative answers to.
+	negativesProbed map[flows.StateName]bool
 	// visit, when set (by tests), sees every node explored.
 	visit func(*node)
 }
@@ -793,9 +797,13 @@ func (x *explorer) report(p Property, f *finding) {
 	}
 }
 
-// probeNode checks P3 and P4 at a node: each declared template is
-// requested, and the last message is redelivered, each on a copy.
+// probeNode checks P3, P4 and P6 at a node: each declared template is
+// requested, the last message is redelivered, and in a state with an
+// opt_in transition each negative answer is sent, each on a copy.
 func (x *explorer) probeNode(n *node) error {
+	if err := x.probeNegatives(n); err != nil {
+		return err
+	}
 	if _, done := x.found[TemplateNeedsYes]; !done {
 		for _, tpl := range x.f.Templates {
 			if x.unchecked[tpl.Topic] {
@@ -1043,6 +1051,12 @@ func (x *explorer) replay(p Property, f *finding) (Violation, error) {
 		msg, err = x.tryTemplate(w, tpl)
 	case DuplicateIgnored:
 		msg, err = x.tryRedeliver(w)
+	case OnlyYesGrants:
+		var state flows.StateName
+		var pos flows.Pos
+		if msg, state, pos, err = x.tryNegative(w, f.probe.steps[0]); state != "" {
+			v.State, v.Pos = state, pos
+		}
 	}
 	if err != nil {
 		return Violation{}, err

@@ -82,6 +82,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"LedgerAppendOnly", testLedgerAppendOnly},
 		{"DuplicateDedupIDStoresNothing", testDuplicate},
 		{"Processed", testProcessed},
+		{"DedupIDsExact", testDedupIDsExact},
+		{"InboundDedupThroughTheEngine", testInboundDedupThroughTheEngine},
 		{"EmptyDedupIDNeverDedups", testEmptyDedup},
 		{"RecentTemplates", testRecentTemplates},
 		{"Outbox", testOutbox},
@@ -846,8 +848,10 @@ func testDuplicate(t *testing.T, s Store) {
 	if !errors.Is(err, bot.ErrDuplicate) {
 		t.Fatalf("second Commit with the same DedupID: err = %v, want ErrDuplicate", err)
 	}
-	// Dedup is per business, not per customer: another customer's turn with
-	// the same input id is the same input.
+	// The store dedupes on (business, DedupID) alone: another customer's
+	// turn with the same DedupID is the same input. The engine puts the
+	// customer in the DedupID of inputs that are per customer (bot.DedupID;
+	// see testDedupIDsExact).
 	third := second
 	third.Customer = userID
 	third.Consent = []bot.ConsentEvent{event("third:0", acme, userID, "order_updates", bot.OptedIn, later)}
