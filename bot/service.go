@@ -233,7 +233,7 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 		return nil, fmt.Errorf("inbound message %q: customer id %s is neither an E.164 number nor a WhatsApp user id: %w", in.ID, in.Customer.Redacted(), ErrBadInput)
 	}
 	return s.run(ctx, biz, in.Customer, InputInbound, in.ID, func(sess *Session, now time.Time) (Turn, error) {
-		return biz.HandleInbound(s.machineFor(ctx, biz, sess.Conversation), sess, in, now), nil
+		return biz.HandleInbound(s.conversationMachine(ctx, biz, sess.Conversation), sess, in, now), nil
 	})
 }
 
