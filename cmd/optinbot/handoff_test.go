@@ -98,7 +98,8 @@ businesses:
 	natstest.DeleteStreamsAtCleanup(t, js, in, out)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), prometheus.NewRegistry()) }()
+	logs := &syncBuffer{}
+	go func() { done <- serve(ctx, cfg, zerolog.New(logs), prometheus.NewRegistry()) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -204,5 +205,19 @@ businesses:
 	}
 	if status, _ := post(apiToken, `{"id":"api-2"}`); status != http.StatusConflict {
 		t.Errorf("API release with nothing to hand back: %d", status)
+	}
+
+	// Operators see handoffs start and end in the logs, without the
+	// customer's number or words.
+	text := logs.String()
+	for _, want := range []string{`"message":"handed off to agents"`, `"reason":"released"`, `"message":"handoff released through the API"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the logs lack %s", want)
+		}
+	}
+	for _, secret := range []string{string(customer), "14155550100", "move my visit"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the logs contain %q", secret)
+		}
 	}
 }
