@@ -17,6 +17,7 @@ import (
 //	send request             send:<request id>
 //	consent grant            grant:<grant id>
 //	provider opt-out         provider:<id>
+//	handoff release          release:<release id>
 //	delivery update,         the id as given: the envelopes namespace
 //	marketing preference     them already (status:…, signal:…)
 //
@@ -50,6 +51,8 @@ func DedupID(kind InputKind, provider string, customer CustomerID, id string) st
 		return "grant:" + id
 	case InputProviderOptOut:
 		return "provider:" + id
+	case InputHandoffRelease:
+		return "release:" + id
 	}
 	return id
 }

@@ -24,6 +24,11 @@ const (
 	EffectNotice EffectKind = "notice"
 	// EffectHandoff: the flow handed the conversation to a human agent.
 	EffectHandoff EffectKind = "handoff"
+	// EffectHandoffMessage: the customer wrote during a handoff; the
+	// message is for the agent, and the bot does not answer it.
+	EffectHandoffMessage EffectKind = "handoff_message"
+	// EffectHandoffEnded: a handoff ended (see HandoffEnded).
+	EffectHandoffEnded EffectKind = "handoff_ended"
 )
 
 // Handoff asks a human agent's queue to take the conversation over.
@@ -33,6 +38,46 @@ type Handoff struct {
 	State string            `json:"state"` // the state the customer was in
 	Vars  map[string]string `json:"vars,omitempty"`
 	At    time.Time         `json:"at"`
+	// Until is when the bot resumes unless an agent hands the
+	// conversation back first; each message of the customer moves it.
+	Until time.Time `json:"until,omitzero"`
+	// Resume is the state the bot resumes in.
+	Resume string `json:"resume,omitempty"`
+}
+
+// HandoffMessage is a customer's message during a handoff, for the agent.
+type HandoffMessage struct {
+	Queue       string    `json:"queue"`
+	InboundID   string    `json:"inbound_id"` // the provider message id
+	Text        string    `json:"text,omitempty"`
+	ButtonID    string    `json:"button_id,omitempty"` // a tapped button or list row
+	ButtonTitle string    `json:"button_title,omitempty"`
+	At          time.Time `json:"at"`             // the provider's timestamp
+	Until       time.Time `json:"until,omitzero"` // the handoff's timeout, moved by this message
+}
+
+// HandoffEndReason says why a handoff ended.
+type HandoffEndReason string
+
+const (
+	// HandoffReleased: an agent handed the conversation back.
+	HandoffReleased HandoffEndReason = "released"
+	// HandoffTimedOut: the handoff's timeout passed with no hand back.
+	HandoffTimedOut HandoffEndReason = "timeout"
+	// HandoffOptedOut: the customer opted out (STOP), or the provider
+	// reported they did: the conversation ended and the agents must stop.
+	HandoffOptedOut HandoffEndReason = "opted_out"
+)
+
+// HandoffEnded says a handoff ended and where the bot resumed.
+type HandoffEnded struct {
+	Queue  string           `json:"queue"`
+	Reason HandoffEndReason `json:"reason"`
+	// Resume is the state the bot resumed in; "" when the conversation
+	// ended (an opt-out).
+	Resume string    `json:"resume,omitempty"`
+	Agent  string    `json:"agent,omitempty"` // who handed back, when the release said
+	At     time.Time `json:"at"`
 }
 
 // Reason is why the policy guard refused a message.
@@ -70,6 +115,9 @@ type Effect struct {
 	Delivery  *Delivery     `json:"delivery,omitempty"`    // EffectDelivery
 	Notice    *Notice       `json:"notice,omitempty"`      // EffectNotice
 	Handoff   *Handoff      `json:"handoff,omitempty"`     // EffectHandoff
+	// HandoffMessage: EffectHandoffMessage; HandoffEnded: EffectHandoffEnded.
+	HandoffMessage *HandoffMessage `json:"handoff_message,omitempty"`
+	HandoffEnded   *HandoffEnded   `json:"handoff_ended,omitempty"`
 }
 
 // Message is an outbound message.

@@ -205,6 +205,8 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 		// A reaction opens the window but answers no question.
 		return b.done()
 	}
+	// A customer who writes keeps a handoff going.
+	biz.touchHandoff(b)
 	normalized := Normalize(in.Text)
 	if in.ButtonID == "" {
 		m := biz.Keywords.MatchNormalized(normalized)
@@ -263,6 +265,10 @@ func (biz *Business) stop(b *turnBuilder, conv *Machine, in Inbound, keyword str
 	c.State, c.FlowName, c.FlowVersion = "", "", ""
 	c.LastPrompt = confirmation
 	b.reply(in.ID, flows.Prompt{Text: confirmation})
+	if c.Handoff != "" {
+		// The agents must stop too.
+		biz.endHandoff(b, nil, HandoffOptedOut, "", "")
+	}
 }
 
 // restart re-grants the topics that were active just before the latest
@@ -304,13 +310,9 @@ func (biz *Business) restart(b *turnBuilder, in Inbound, keyword string) {
 func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized string) {
 	c := &b.turn.Conversation
 	if c.Handoff != "" {
-		// A human agent has the conversation while the customer keeps
-		// writing within a day of their previous message: the bot stays
-		// silent. After a longer pause the bot takes over again.
-		if b.now.Before(b.previousInbound.Add(ServiceWindow)) && c.State == "" {
-			return
-		}
-		c.Handoff = ""
+		// A human agent has the conversation: the message is theirs.
+		biz.handoffInbound(b, m, in)
+		return
 	}
 	var cs *compiledState
 	if c.State != "" && m != nil {
@@ -377,12 +379,8 @@ func (biz *Business) fire(b *turnBuilder, m *Machine, mv *move, trigger, inputID
 			b.recordConsent(ev)
 		}
 	}
-	if q := mv.t.Handoff; q != "" {
-		e := b.effect(EffectHandoff)
-		e.Handoff = &Handoff{Queue: q, Flow: m.Flow.Name, State: string(c.State), Vars: copyVars(c.Vars), At: b.now}
-		b.replies = append(b.replies, e)
-		c.Handoff = q
-		endConversation(c)
+	if mv.t.Handoff != "" {
+		biz.startHandoff(b, m, mv.t)
 		return
 	}
 	if mv.t.GotoFlow != "" && mv.t.GotoFlow != m.Flow.Name {
@@ -521,13 +519,16 @@ func timersFor(st *flows.State, c *Conversation, now time.Time) []Timer {
 // the conversation no longer holds (the customer answered, the state
 // changed) does nothing.
 func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now time.Time) Turn {
+	// What a timer sends goes from the business's default sender: the
+	// customer's message that opened the conversation is long handled.
 	key := DedupID(InputTimer, "", s.Customer, timer.ID)
-	b := newTurn(biz, s, key, key, "", now)
+	b := newTurn(biz, s, key, key, biz.DefaultSender, now)
 	c := &b.turn.Conversation
 	held := false
+	var heldTimer Timer
 	for _, t := range c.Timers {
 		if t.ID == timer.ID {
-			held = true
+			held, heldTimer = true, t
 		}
 	}
 	// The timer is spent whatever happens next: fired, or dropped as stale
@@ -539,6 +540,13 @@ func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now tim
 		}
 	}
 	c.Timers = rest
+	if held && heldTimer.Handoff != nil {
+		// A handoff's timeout: nobody handed the conversation back.
+		if c.Handoff != "" {
+			biz.endHandoff(b, conv, HandoffTimedOut, heldTimer.Handoff.Resume, "")
+		}
+		return b.done()
+	}
 	if !held || conv == nil || c.State != timer.State {
 		return b.done()
 	}
@@ -616,7 +624,8 @@ func (biz *Business) HandleProviderOptOut(s *Session, o ProviderOptOut, now time
 // with none given, of every topic, standing like a STOP that START cannot
 // undo.
 func (biz *Business) providerStop(b *turnBuilder, topics []flows.Topic, trigger, inputID string) {
-	if len(topics) == 0 {
+	all := len(topics) == 0
+	if all {
 		topics = biz.topics(b.sess)
 		c := &b.turn.Conversation
 		c.Stop = &StopRecord{At: b.now, ByProvider: true}
@@ -626,6 +635,9 @@ func (biz *Business) providerStop(b *turnBuilder, topics []flows.Topic, trigger,
 		b.recordConsent(ConsentEvent{Topic: t, Category: biz.category(nil, t), Status: OptedOut,
 			Source: SourceProvider, Trigger: trigger, InboundID: inputID,
 			FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version})
+	}
+	if all && b.turn.Conversation.Handoff != "" {
+		biz.endHandoff(b, nil, HandoffOptedOut, "", "")
 	}
 }
 

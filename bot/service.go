@@ -246,7 +246,7 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 	handled := false
 	effects, err := s.run(ctx, biz, in.Customer, InputInbound, DedupID(InputInbound, in.Provider, in.Customer, in.ID), func(sess *Session, now time.Time) (Turn, error) {
 		handled = true
-		return biz.HandleInbound(s.machineFor(ctx, biz, sess.Conversation), sess, in, now), nil
+		return biz.HandleInbound(s.conversationMachine(ctx, biz, sess.Conversation), sess, in, now), nil
 	})
 	if err == nil && handled {
 		s.logProviderErrors(biz.ID, in)
@@ -357,6 +357,11 @@ func (s *Service) logTurn(log zerolog.Logger, turn Turn) {
 		case EffectConsent:
 			log.Info().Str("effect", e.ID).Str("topic", string(e.Consent.Topic)).Str("status", string(e.Consent.Status)).
 				Str("source", string(e.Consent.Source)).Msg("consent changed")
+		case EffectHandoff:
+			log.Info().Str("effect", e.ID).Str("queue", e.Handoff.Queue).Time("until", e.Handoff.Until).Msg("handed off to agents")
+		case EffectHandoffEnded:
+			log.Info().Str("effect", e.ID).Str("queue", e.HandoffEnded.Queue).Str("reason", string(e.HandoffEnded.Reason)).
+				Str("resume", e.HandoffEnded.Resume).Msg("handoff ended")
 		}
 	}
 	log.Debug().Str("flow", c.FlowName).Str("version", c.FlowVersion).Str("state", string(c.State)).

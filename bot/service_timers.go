@@ -17,7 +17,7 @@ func (s *Service) HandleTimer(ctx context.Context, due DueTimer) ([]Effect, erro
 		return nil, fmt.Errorf("timer %q: %w", due.Timer.ID, err)
 	}
 	return s.run(ctx, biz, due.Customer, InputTimer, DedupID(InputTimer, "", due.Customer, due.Timer.ID), func(sess *Session, now time.Time) (Turn, error) {
-		return biz.HandleTimer(s.machineFor(ctx, biz, sess.Conversation), sess, due.Timer, now), nil
+		return biz.HandleTimer(s.conversationMachine(ctx, biz, sess.Conversation), sess, due.Timer, now), nil
 	})
 }
 

@@ -99,15 +99,43 @@ type Conversation struct {
 	Timers []Timer `json:"timers,omitempty"`
 	// Handoff is the queue of the human agent the conversation was handed
 	// to; the bot stays silent (but for global keywords) until it ends.
+	// The handoff's timer (in Timers, with Handoff set) says when and where
+	// the bot resumes.
 	Handoff string `json:"handoff,omitempty"`
 }
 
-// Timer is a pending time transition of the conversation's current state.
+// Timer is a pending time transition of the conversation's current state,
+// or the timeout of a handoff.
 type Timer struct {
 	ID         string          `json:"id"` // unique per customer: state, transition and the time it was set
 	Due        time.Time       `json:"due"`
 	State      flows.StateName `json:"state"`
-	Transition int             `json:"transition"` // index in the state's transitions
+	Transition int             `json:"transition"` // index in the state's transitions; -1 for a handoff
+	// Handoff is set on a handoff's timeout: what the bot resumes with.
+	Handoff *HandoffHold `json:"handoff,omitempty"`
+}
+
+// HandoffHold is what a standing handoff needs to end: the flow version
+// and state the bot resumes in, and how long the handoff lasts after the
+// customer's latest message.
+type HandoffHold struct {
+	Queue       string          `json:"queue"`
+	Flow        string          `json:"flow"`
+	FlowVersion string          `json:"flow_version"`
+	Resume      flows.StateName `json:"resume"`
+	Timeout     time.Duration   `json:"timeout"`
+}
+
+// HandoffRelease is an agent (or the business's help desk) handing a
+// conversation back to the bot.
+type HandoffRelease struct {
+	ID       string // the release's id; repeats are ignored
+	Business BusinessID
+	Customer CustomerID
+	// State, optional, is the state the bot resumes in instead of the
+	// handoff's own.
+	State flows.StateName
+	Agent string // optional: who handed back, for the record
 }
 
 // DueTimer is a timer that is due, with whose it is.

@@ -13,8 +13,8 @@ import (
 // The keys allowed in each kind of mapping, in the order the docs give them
 // (the order of "allowed keys are ..." in messages).
 var (
-	flowKeys       = []string{"name", "business", "language", "help", "messages", "keywords", "vars", "fragments", "topics", "templates", "start", "states"}
-	messageKeys    = []string{"stopped", "restarted", "not_stopped"}
+	flowKeys       = []string{"name", "business", "language", "help", "messages", "handoff", "keywords", "vars", "fragments", "topics", "templates", "start", "states"}
+	messageKeys    = []string{"stopped", "restarted", "not_stopped", "handoff", "handoff_timeout", "handoff_released"}
 	keywordSetKeys = []string{"opt_out", "opt_in", "help", "polite"}
 	topicKeys      = []string{"category", "description", "aliases", "frequency_cap", "granted_by"}
 	templateKeys   = []string{"name", "language", "topic"}
@@ -50,6 +50,12 @@ func (l *loader) flow(root *yaml.Node, f *Flow) {
 	l.language = f.Language
 	if fd, ok := fs.Get("messages"); ok {
 		f.Messages = l.messages(fd.Value)
+	}
+	if fd, ok := fs.Get("handoff"); ok {
+		f.HandoffTimeout = l.handoffSettings(fd.Value)
+	}
+	if f.HandoffTimeout == 0 {
+		f.HandoffTimeout = DefaultHandoffTimeout
 	}
 	if fd, ok := fs.Get("keywords"); ok {
 		f.Keywords = l.keywords(fd.Value)
@@ -110,7 +116,7 @@ func (l *loader) header(root *yaml.Node, fs fieldMap, f *Flow) {
 // messages decodes the wording of the global keyword answers.
 func (l *loader) messages(n *yaml.Node) Messages {
 	var m Messages
-	n, ok := l.mapping(n, "messages", "a mapping with stopped, restarted and not_stopped")
+	n, ok := l.mapping(n, "messages", "a mapping with stopped, restarted, not_stopped, handoff, handoff_timeout and handoff_released")
 	if !ok {
 		return m
 	}
@@ -119,6 +125,9 @@ func (l *loader) messages(n *yaml.Node) Messages {
 		func(m *Messages) *string { return &m.Stopped },
 		func(m *Messages) *string { return &m.Restarted },
 		func(m *Messages) *string { return &m.NotStopped },
+		func(m *Messages) *string { return &m.Handoff },
+		func(m *Messages) *string { return &m.HandoffTimeout },
+		func(m *Messages) *string { return &m.HandoffReleased },
 	}
 	for i, key := range messageKeys {
 		fd, ok := fs.Get(key)

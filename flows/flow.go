@@ -2,6 +2,7 @@ package flows
 
 import (
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -46,8 +47,15 @@ type Flow struct {
 	HelpVariants map[string]string
 
 	// Messages overrides the engine's default wording of the global
-	// keyword answers. Empty fields keep the defaults.
+	// keyword answers and of the handoff notices. Empty fields keep the
+	// defaults.
 	Messages Messages
+
+	// HandoffTimeout is how long a handoff lasts after the customer's
+	// latest message when no agent hands the conversation back: then the
+	// bot resumes. `handoff: {timeout: …}`, else DefaultHandoffTimeout; a
+	// handoff transition may set its own (see HandoffTimeoutOf).
+	HandoffTimeout time.Duration
 
 	Topics    []TopicDef // in file order
 	Templates []Template // in file order
@@ -77,6 +85,13 @@ type Messages struct {
 	Restarted  string // confirms START/UNSTOP
 	NotStopped string // answers START when there is nothing to restore
 
+	// Handoff tells the customer a person will take over (a handoff
+	// transition fired); HandoffTimeout that nobody did in time and the bot
+	// is back; HandoffReleased that an agent handed the conversation back.
+	Handoff         string
+	HandoffTimeout  string
+	HandoffReleased string
+
 	// Variants are the wording in other languages, by language: a field
 	// of a variant is empty when that message has no wording in its
 	// language. The variants have no Variants themselves. See For.
@@ -100,6 +115,15 @@ func (m Messages) For(lang string) Messages {
 	}
 	if v.NotStopped != "" {
 		out.NotStopped = v.NotStopped
+	}
+	if v.Handoff != "" {
+		out.Handoff = v.Handoff
+	}
+	if v.HandoffTimeout != "" {
+		out.HandoffTimeout = v.HandoffTimeout
+	}
+	if v.HandoffReleased != "" {
+		out.HandoffReleased = v.HandoffReleased
 	}
 	return out
 }
@@ -248,9 +272,49 @@ type Transition struct {
 	// Capture stores the customer's answer in this variable.
 	Capture string
 	// Handoff stops the bot and hands the conversation to a human agent's
-	// queue; the engine publishes a handoff event.
+	// queue; the engine tells the customer and publishes a handoff event.
 	Handoff string
-	Pos     Pos
+	// HandoffTimeout, when above 0, replaces the flow's HandoffTimeout for
+	// this handoff.
+	HandoffTimeout time.Duration
+	// HandoffResume is the state the bot resumes in when the handoff ends;
+	// "" resumes in the state the handoff left.
+	HandoffResume StateName
+	Pos           Pos
+}
+
+// DefaultHandoffTimeout is how long a handoff lasts after the customer's
+// latest message when the flow sets no timeout and no agent hands the
+// conversation back: long enough for a staffed queue to pick the customer
+// up, short enough that a customer nobody answers is not left waiting for
+// the rest of the day, and far inside the 24-hour customer service window,
+// so that the bot can still say it is back.
+const DefaultHandoffTimeout = time.Hour
+
+// HandoffTimeoutOf is how long the handoff of transition t lasts after the
+// customer's latest message: its own timeout, else the flow's.
+func (f *Flow) HandoffTimeoutOf(t *Transition) time.Duration {
+	if t.HandoffTimeout > 0 {
+		return t.HandoffTimeout
+	}
+	if f.HandoffTimeout > 0 {
+		return f.HandoffTimeout
+	}
+	return DefaultHandoffTimeout
+}
+
+// HandoffQueues lists the queues the flow hands off to, in file order,
+// each once.
+func (f *Flow) HandoffQueues() []string {
+	var out []string
+	for _, name := range f.StateOrder {
+		for _, t := range f.States[name].On {
+			if t.Handoff != "" && !slices.Contains(out, t.Handoff) {
+				out = append(out, t.Handoff)
+			}
+		}
+	}
+	return out
 }
 
 // IsTimer reports whether the transition fires on time, not on a message.

@@ -463,7 +463,11 @@ func TestFull(t *testing.T) {
 		t.Errorf("offers = %+v", offers)
 	}
 	menu := f.States["menu"]
-	if menu.Prompt.List == nil || len(menu.Prompt.List.Rows) != 4 || menu.On[0].GotoFlow != "bookings" || menu.On[2].Handoff != "front-desk" {
+	if menu.Prompt.List == nil || len(menu.Prompt.List.Rows) != 4 || menu.On[0].GotoFlow != "bookings" || menu.On[2].Handoff != "front-desk" ||
+		menu.On[2].HandoffTimeout != 45*time.Minute || menu.On[2].HandoffResume != "menu" {
 		t.Errorf("menu = %+v", menu)
+	}
+	if f.HandoffTimeout != 3*time.Hour || f.Messages.For("es").Handoff != "Un barista de {business} te contestará aquí." {
+		t.Errorf("handoff timeout %v, messages %+v", f.HandoffTimeout, f.Messages)
 	}
 }

@@ -39,6 +39,7 @@ func TestSchemaAcceptsFlows(t *testing.T) {
 		"newSyntaxSeeds[2]":     []byte(newSyntaxSeeds[2]),
 		"newSyntaxSeeds[3]":     []byte(newSyntaxSeeds[3]),
 		"goto and end together": []byte(minimal + "    on: [{else: true, goto: welcome, end: true}]\n"),
+		"handoffFlow":           []byte(handoffFlow),
 	}
 	names, err := fs.Glob(examples.FS, "*.yaml")
 	if err != nil || len(names) == 0 {

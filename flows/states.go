@@ -338,12 +338,7 @@ func (l *loader) effects(n *yaml.Node, fs fieldMap, where string, timer bool, t 
 		if hasGoto || hasEnd {
 			l.Addf(fh.Key, "handoff in %s cannot be combined with goto or end: the conversation ends in the handoff", where)
 		}
-		if s, ok := l.RequiredText(fh.Value, "handoff in "+where); ok {
-			t.Handoff = s
-			if !queueRe.MatchString(s) {
-				l.Addf(l.Resolve(fh.Value), "invalid handoff queue %s in %s: use letters, digits, '_', '-' and '.'", quote(s), where)
-			}
-		}
+		l.transitionHandoff(fh, where, t)
 	}
 	if fd, ok := fs.Get("opt_in"); ok {
 		t.OptIn = l.consentTopic(fd.Value, "opt_in", where)

@@ -74,6 +74,8 @@ type testRun struct {
 	// matched yet, in order; replies counts all replies to it.
 	pending []reply
 	replies int
+	// handoffs are the handoff events of the latest input.
+	handoffs []bot.Effect
 }
 
 type reply struct {
@@ -120,7 +122,7 @@ func (r *testRun) step(ctx context.Context, i int) *Failure {
 		if err != nil {
 			return fail("the engine to take the message", "error: "+err.Error())
 		}
-		r.pending, r.replies = nil, 0
+		r.pending, r.replies, r.handoffs = nil, 0, nil
 		r.record(effects)
 	case StepBot:
 		want := "a reply " + st.Match.String()
@@ -182,7 +184,7 @@ func (r *testRun) step(ctx context.Context, i int) *Failure {
 		}
 		if len(effects) > 0 {
 			// What a timer sends is checked like a reply.
-			r.pending, r.replies = nil, 0
+			r.pending, r.replies, r.handoffs = nil, 0, nil
 			r.record(effects)
 		}
 	case StepSendTemplate, StepSendText:
@@ -212,6 +214,17 @@ func (r *testRun) step(ctx context.Context, i int) *Failure {
 		}
 		r.log("%s -> %s", what, got)
 		if got != want {
+			return fail(want, got)
+		}
+	case StepHandoff:
+		if want, got, ok := r.checkHandoff(st.Handoff); !ok {
+			return fail(want, got)
+		}
+	case StepRelease:
+		if r.t.Strict && len(r.pending) > 0 {
+			return fail("a bot step for every reply before the next message (the test is strict)", "unchecked "+r.pending[0].line)
+		}
+		if want, got, ok := r.runRelease(ctx, i, st.Release); !ok {
 			return fail(want, got)
 		}
 	default:
@@ -310,6 +323,10 @@ func (st Step) String() string {
 		return "consent: {" + strings.Join(parts, ", ") + "}"
 	case StepWait:
 		return "wait: " + formatDuration(st.Wait)
+	case StepHandoff:
+		return "handoff: " + st.Handoff.source()
+	case StepRelease:
+		return st.Release.String()
 	case StepSendTemplate, StepSendText:
 		s := "send_text: " + strconv.Quote(st.Text)
 		if st.Kind == StepSendTemplate {
@@ -343,6 +360,11 @@ func (r *testRun) record(effects []bot.Effect) {
 			r.transcript = append(r.transcript, rp.line)
 			r.pending = append(r.pending, rp)
 			r.replies++
+		default:
+			if line := handoffLine(e); line != "" {
+				r.transcript = append(r.transcript, line)
+				r.handoffs = append(r.handoffs, e)
+			}
 		}
 	}
 }

@@ -24,13 +24,22 @@ var SimulationStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // simInput is one line of simulate's input. Exactly one field is set.
 type simInput struct {
-	From         *string    `json:"from"`
-	Text         *string    `json:"text"`
-	Button       *string    `json:"button"`
-	ID           *string    `json:"id"`
-	Advance      *string    `json:"advance"`
-	SendTemplate *simSendTp `json:"send_template"`
-	SendText     *simSendTx `json:"send_text"`
+	From         *string     `json:"from"`
+	Text         *string     `json:"text"`
+	Button       *string     `json:"button"`
+	ID           *string     `json:"id"`
+	Advance      *string     `json:"advance"`
+	SendTemplate *simSendTp  `json:"send_template"`
+	SendText     *simSendTx  `json:"send_text"`
+	Release      *simRelease `json:"release"`
+}
+
+// simRelease is an agent handing a conversation back to the bot.
+type simRelease struct {
+	Customer string `json:"customer"`
+	State    string `json:"state"` // optional: resume here instead
+	Agent    string `json:"agent"` // optional
+	ID       string `json:"id"`    // optional; default sim-LINE
 }
 
 type simSendTp struct {
@@ -48,6 +57,7 @@ type simSendTx struct {
 type simCommand struct {
 	inbound *bot.Inbound
 	send    *bot.SendRequest
+	release *bot.HandoffRelease
 	advance time.Duration
 }
 
@@ -66,13 +76,13 @@ func ParseLine(line []byte, lineNo int) (simCommand, error) {
 		return simCommand{}, errors.New("more than one JSON value on the line")
 	}
 	kinds := 0
-	for _, set := range []bool{in.From != nil, in.Advance != nil, in.SendTemplate != nil, in.SendText != nil} {
+	for _, set := range []bool{in.From != nil, in.Advance != nil, in.SendTemplate != nil, in.SendText != nil, in.Release != nil} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		return simCommand{}, errors.New(`want exactly one of "from", "advance", "send_template", "send_text"`)
+		return simCommand{}, errors.New(`want exactly one of "from", "advance", "send_template", "send_text", "release"`)
 	}
 	if in.From == nil && (in.Text != nil || in.Button != nil || in.ID != nil) {
 		return simCommand{}, errors.New(`"text", "button" and "id" go with "from"`)
@@ -112,6 +122,16 @@ func ParseLine(line []byte, lineNo int) (simCommand, error) {
 			msg.ButtonID = *in.Button
 		}
 		return simCommand{inbound: msg}, nil
+	case in.Release != nil:
+		customer, err := bot.ParseCustomerID(in.Release.Customer)
+		if err != nil {
+			return simCommand{}, fmt.Errorf("release.customer: %w", err)
+		}
+		if in.Release.ID != "" {
+			id = in.Release.ID
+		}
+		return simCommand{release: &bot.HandoffRelease{ID: id, Customer: customer,
+			State: flows.StateName(in.Release.State), Agent: in.Release.Agent}}, nil
 	case in.SendTemplate != nil:
 		customer, err := bot.ParseCustomerID(in.SendTemplate.To)
 		if err != nil {
@@ -148,6 +168,15 @@ type Output struct {
 	Source   string       `json:"source,omitempty"`
 	Kind     string       `json:"kind,omitempty"`
 	Reason   string       `json:"reason,omitempty"`
+	// The handoff lines: the agents' queue, the state handed off from, the
+	// state the bot resumes (or resumed) in and when it will at the latest,
+	// and a forwarded message's tapped button.
+	Queue  string `json:"queue,omitempty"`
+	State  string `json:"state,omitempty"`
+	Resume string `json:"resume,omitempty"`
+	Until  string `json:"until,omitempty"`
+	Button string `json:"button,omitempty"`
+	Agent  string `json:"agent,omitempty"`
 }
 
 // Simulator runs one flow on an in-memory store with a clock it moves
@@ -245,6 +274,9 @@ func (sim *Simulator) Step(ctx context.Context, line []byte, lineNo int) []Outpu
 		effects, err = sim.svc.HandleInbound(ctx, *cmd.inbound)
 	case cmd.send != nil:
 		effects, err = sim.svc.HandleSendRequest(ctx, *cmd.send)
+	case cmd.release != nil:
+		cmd.release.Business = sim.business
+		effects, err = sim.svc.HandleHandoffRelease(ctx, *cmd.release)
 	default:
 		effects, err = sim.Advance(ctx, cmd.advance)
 	}
@@ -271,8 +303,28 @@ func effectLine(e bot.Effect) Output {
 		} else {
 			o.Type, o.Text, o.Buttons, o.List = "reply", e.Message.Text, e.Message.Buttons, e.Message.List
 		}
+	case bot.EffectHandoff:
+		h := e.Handoff
+		o.Type, o.Queue, o.State, o.Resume, o.Until = "handoff", h.Queue, h.State, h.Resume, timeText(h.Until)
+	case bot.EffectHandoffMessage:
+		m := e.HandoffMessage
+		o.Type, o.Queue, o.Text, o.Button, o.Until = "handoff_message", m.Queue, m.Text, m.ButtonID, timeText(m.Until)
+	case bot.EffectHandoffEnded:
+		x := e.HandoffEnded
+		o.Type, o.Queue, o.Reason, o.Resume, o.Agent = "handoff_ended", x.Queue, string(x.Reason), x.Resume, x.Agent
+	default:
+		// An effect simulate has no line of its own for still says what it
+		// is.
+		o.Type = string(e.Kind)
 	}
 	return o
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // seedVars gives a customer variables before their first message, as an

@@ -33,12 +33,15 @@ const (
 	StepWait         StepKind = "wait"          // the clock moves Wait forward
 	StepSendTemplate StepKind = "send_template" // the business sends Template; Expect says the outcome
 	StepSendText     StepKind = "send_text"     // the business sends Text; Expect says the outcome
+	StepHandoff      StepKind = "handoff"       // the latest input started, forwarded to or ended a handoff as Handoff says
+	StepRelease      StepKind = "release"       // an agent hands the conversation back
 )
 
 // stepKinds lists every kind, in documentation order.
 var stepKinds = []string{
 	string(StepUser), string(StepButton), string(StepBot), string(StepNoReply), string(StepState),
 	string(StepConsent), string(StepWait), string(StepSendTemplate), string(StepSendText),
+	string(StepHandoff), string(StepRelease),
 }
 
 var (
@@ -95,6 +98,8 @@ type Step struct {
 	// Refused is the reason a send step expects the guard to give; ""
 	// expects the message to be sent.
 	Refused bot.Reason
+	Handoff *HandoffCheck // handoff
+	Release *ReleaseStep  // release
 
 	valuePos flows.Pos // where the kind's value is, for problems about it
 }
@@ -350,11 +355,15 @@ func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
 			continue
 		}
 		switch st.Kind {
-		case StepUser, StepButton:
+		case StepUser, StepButton, StepRelease:
 			input = true
 		case StepBot, StepNoReply:
 			if !input {
 				p.AddAt(st.Pos.Line, st.Pos.Col, "step %d of %s checks a reply before any user or button step", i+1, where)
+			}
+		case StepHandoff:
+			if !input {
+				p.AddAt(st.Pos.Line, st.Pos.Col, "step %d of %s checks a handoff before any user or button step", i+1, where)
 			}
 		}
 		t.Steps = append(t.Steps, st)
@@ -433,6 +442,10 @@ func (p *parser) step(n *yaml.Node, where string) (Step, bool) {
 		if _, ok = p.RequiredText(v, subject); ok {
 			st.Text = p.rawText(v)
 		}
+	case StepHandoff:
+		st.Handoff, ok = p.handoffCheck(v, subject)
+	case StepRelease:
+		st.Release, ok = p.release(v, subject)
 	}
 	if expect != nil {
 		if st.Kind != StepSendTemplate && st.Kind != StepSendText {
@@ -677,6 +690,8 @@ func (s *Suite) checkAgainst(f *flows.Flow) []flows.Problem {
 						add(c.Pos, "unknown topic %s in flow %s%s", quote(string(c.Topic)), flowName, didYouMean(string(c.Topic), topics))
 					}
 				}
+			case StepHandoff, StepRelease:
+				checkHandoffNames(st, f, states, add)
 			case StepSendTemplate:
 				tpl, ok := f.Template(st.Template)
 				switch {

@@ -38,6 +38,8 @@ const DecisionSuffix = "/decision"
 //	               id the provider message id)
 //	EffectNotice   a CustomerNotice on notice.<business>
 //	EffectHandoff  a HandoffRequest on handoff.<business>
+//	EffectHandoffMessage a HandoffMessage on handoff.<business>
+//	EffectHandoffEnded   a HandoffEnded on handoff.<business>
 //
 // Every envelope's Nats-Msg-Id is the effect id (plus DecisionSuffix for
 // the decision of an allowed send request).
@@ -148,11 +150,45 @@ func FromEffect(e bot.Effect) ([]Published, error) {
 			return nil, fmt.Errorf("effect %q: kind %q without a handoff", e.ID, e.Kind)
 		}
 		h := HandoffRequest{ID: e.ID, Business: e.Business, Customer: e.Customer, Sender: e.Sender,
-			Queue: e.Handoff.Queue, Flow: e.Handoff.Flow, State: e.Handoff.State, Vars: maps.Clone(e.Handoff.Vars), At: e.Handoff.At}
+			Queue: e.Handoff.Queue, Flow: e.Handoff.Flow, State: e.Handoff.State, Vars: maps.Clone(e.Handoff.Vars), At: e.Handoff.At,
+			Until: e.Handoff.Until, Resume: e.Handoff.Resume}
 		if err := h.Validate(); err != nil {
 			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
 		}
 		p, err := published(e, SubjectHandoff, string(e.Business), e.ID, TypeHandoff, h)
+		if err != nil {
+			return nil, err
+		}
+		return []Published{p}, nil
+	case bot.EffectHandoffMessage:
+		if e.HandoffMessage == nil {
+			return nil, fmt.Errorf("effect %q: kind %q without a handoff message", e.ID, e.Kind)
+		}
+		hm := e.HandoffMessage
+		m := HandoffMessage{ID: e.ID, Business: e.Business, Customer: e.Customer, Sender: e.Sender,
+			Queue: hm.Queue, InboundID: hm.InboundID, Text: hm.Text, At: hm.At, Until: hm.Until}
+		if hm.ButtonID != "" {
+			m.Button = &Button{ID: hm.ButtonID, Title: hm.ButtonTitle}
+		}
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
+		}
+		p, err := published(e, SubjectHandoff, string(e.Business), e.ID, TypeHandoffMessage, m)
+		if err != nil {
+			return nil, err
+		}
+		return []Published{p}, nil
+	case bot.EffectHandoffEnded:
+		if e.HandoffEnded == nil {
+			return nil, fmt.Errorf("effect %q: kind %q without a handoff end", e.ID, e.Kind)
+		}
+		he := e.HandoffEnded
+		x := HandoffEnded{ID: e.ID, Business: e.Business, Customer: e.Customer, Sender: e.Sender,
+			Queue: he.Queue, Reason: string(he.Reason), Resume: he.Resume, Agent: he.Agent, At: he.At}
+		if err := x.Validate(); err != nil {
+			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
+		}
+		p, err := published(e, SubjectHandoff, string(e.Business), e.ID, TypeHandoffEnded, x)
 		if err != nil {
 			return nil, err
 		}

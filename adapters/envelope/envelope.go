@@ -27,6 +27,11 @@ const (
 	TypeNotice   = "customer_notice"
 	TypeHandoff  = "handoff_request"
 	TypeGrant    = "consent_grant"
+	// The rest of a handoff: the customer's messages for the agents, its
+	// end, and an agent handing the conversation back.
+	TypeHandoffMessage = "handoff_message"
+	TypeHandoffEnded   = "handoff_ended"
+	TypeHandoffRelease = "handoff_release"
 	// Adapter-side envelopes.
 	TypeSignal     = "consent_signal"
 	TypeEvent      = "provider_event"
@@ -35,7 +40,8 @@ const (
 
 // Types lists every envelope type, in documentation order.
 var Types = []string{TypeInbound, TypeSend, TypeStatus, TypeOutbound, TypeConsent, TypeDecision,
-	TypeNotice, TypeHandoff, TypeGrant, TypeSignal, TypeEvent, TypeDeadLetter}
+	TypeNotice, TypeHandoff, TypeHandoffMessage, TypeHandoffEnded, TypeHandoffRelease, TypeGrant,
+	TypeSignal, TypeEvent, TypeDeadLetter}
 
 // header is what every envelope starts with. Embedded in the MarshalJSON
 // wrappers so "v" and "type" come first.
@@ -53,7 +59,9 @@ type Button struct {
 
 // Decode reads any envelope and returns it by value: an InboundMessage,
 // SendRequest, DeliveryStatus, OutboundMessage, ConsentChange,
-// SendDecision, CustomerNotice, ConsentSignal, ProviderEvent or DeadLetter.
+// SendDecision, CustomerNotice, HandoffRequest, HandoffMessage,
+// HandoffEnded, HandoffRelease, ConsentGrantEnvelope, ConsentSignal,
+// ProviderEvent or DeadLetter.
 // The error is an *Error.
 func Decode(data []byte) (any, error) {
 	typ, err := decodeHeader(data)
@@ -75,6 +83,12 @@ func Decode(data []byte) (any, error) {
 		return decodeDecision(data)
 	case TypeHandoff:
 		return decodeHandoff(data)
+	case TypeHandoffMessage:
+		return decodeHandoffMessage(data)
+	case TypeHandoffEnded:
+		return decodeHandoffEnded(data)
+	case TypeHandoffRelease:
+		return decodeHandoffRelease(data)
 	case TypeGrant:
 		return decodeGrant(data)
 	case TypeNotice:
@@ -260,6 +274,15 @@ func (c *checker) timestamp(field string, raw *string) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// optionalTimestamp parses an optional RFC 3339 field read as a raw string;
+// absent or empty is the zero time.
+func (c *checker) optionalTimestamp(field string, raw *string) time.Time {
+	if raw == nil || *raw == "" {
+		return time.Time{}
+	}
+	return c.timestamp(field, raw)
 }
 
 // present checks a required time set in Go (Validate on a built value).

@@ -76,6 +76,9 @@ func describeDecode(data []byte) string {
 		fmt.Fprintf(&b, "--- ToBot (err %v) ---\n%s\n", err, indent(p))
 	case ConsentChange:
 		fmt.Fprintf(&b, "--- ToBot ---\n%s\n", indent(m.ToBot()))
+	case HandoffRelease:
+		r, err := m.ToBot()
+		fmt.Fprintf(&b, "--- ToBot (err %v) ---\n%s\n", err, indent(r))
 	}
 	return b.String()
 }
@@ -153,6 +156,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"err_outbound_params_empty_name", ErrValue, "params"},
 		{"err_event_bad_event", ErrValue, "event"},
 		{"err_deadletter_missing_reason", ErrMissing, "reason"},
+		{"err_handoff_message_missing_inbound_id", ErrMissing, "inbound_id"},
+		{"err_handoff_ended_missing_reason", ErrMissing, "reason"},
+		{"err_release_missing_business", ErrMissing, "business"},
+		{"err_release_bad_customer", ErrCustomer, "customer"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -215,23 +222,27 @@ func TestTypedDecoders(t *testing.T) {
 		return b
 	}
 	decoders := map[string]func([]byte) (any, error){
-		TypeInbound:    func(b []byte) (any, error) { return DecodeInbound(b) },
-		TypeSend:       func(b []byte) (any, error) { return DecodeSendRequest(b) },
-		TypeStatus:     func(b []byte) (any, error) { return DecodeStatus(b) },
-		TypeOutbound:   func(b []byte) (any, error) { return DecodeOutbound(b) },
-		TypeConsent:    func(b []byte) (any, error) { return DecodeConsent(b) },
-		TypeDecision:   func(b []byte) (any, error) { return DecodeDecision(b) },
-		TypeNotice:     func(b []byte) (any, error) { return DecodeNotice(b) },
-		TypeHandoff:    func(b []byte) (any, error) { return DecodeHandoff(b) },
-		TypeGrant:      func(b []byte) (any, error) { return DecodeGrant(b) },
-		TypeSignal:     func(b []byte) (any, error) { return DecodeSignal(b) },
-		TypeEvent:      func(b []byte) (any, error) { return DecodeEvent(b) },
-		TypeDeadLetter: func(b []byte) (any, error) { return DecodeDeadLetter(b) },
+		TypeInbound:        func(b []byte) (any, error) { return DecodeInbound(b) },
+		TypeSend:           func(b []byte) (any, error) { return DecodeSendRequest(b) },
+		TypeStatus:         func(b []byte) (any, error) { return DecodeStatus(b) },
+		TypeOutbound:       func(b []byte) (any, error) { return DecodeOutbound(b) },
+		TypeConsent:        func(b []byte) (any, error) { return DecodeConsent(b) },
+		TypeDecision:       func(b []byte) (any, error) { return DecodeDecision(b) },
+		TypeNotice:         func(b []byte) (any, error) { return DecodeNotice(b) },
+		TypeHandoff:        func(b []byte) (any, error) { return DecodeHandoff(b) },
+		TypeGrant:          func(b []byte) (any, error) { return DecodeGrant(b) },
+		TypeSignal:         func(b []byte) (any, error) { return DecodeSignal(b) },
+		TypeEvent:          func(b []byte) (any, error) { return DecodeEvent(b) },
+		TypeDeadLetter:     func(b []byte) (any, error) { return DecodeDeadLetter(b) },
+		TypeHandoffMessage: func(b []byte) (any, error) { return DecodeHandoffMessage(b) },
+		TypeHandoffEnded:   func(b []byte) (any, error) { return DecodeHandoffEnded(b) },
+		TypeHandoffRelease: func(b []byte) (any, error) { return DecodeHandoffRelease(b) },
 	}
 	samples := map[string]string{
 		TypeInbound: "inbound_text", TypeSend: "send_template", TypeStatus: "status_opted_out",
 		TypeOutbound: "outbound_text", TypeConsent: "consent", TypeDecision: "decision_refused",
 		TypeNotice: "notice_held", TypeHandoff: "handoff", TypeGrant: "grant", TypeSignal: "signal_stop", TypeEvent: "event_quality", TypeDeadLetter: "deadletter",
+		TypeHandoffMessage: "handoff_message", TypeHandoffEnded: "handoff_ended", TypeHandoffRelease: "handoff_release",
 	}
 	if len(decoders) != len(Types) || len(samples) != len(Types) {
 		t.Fatalf("%d decoders and %d samples for %d types", len(decoders), len(samples), len(Types))
@@ -408,6 +419,14 @@ func TestFromEffectErrors(t *testing.T) {
 			Delivery: &bot.Delivery{MessageID: "w1", Status: "bounced", At: at}},
 		{ID: "e9", Kind: bot.EffectNotice, Business: "acme", Customer: "+14155550100", Notice: &bot.Notice{At: at}},
 		{ID: "e10", Kind: bot.EffectNotice, Business: "acme", Customer: "+14155550100", Notice: &bot.Notice{Kind: bot.NoticeHeld}},
+		{ID: "e11", Kind: bot.EffectHandoff},
+		{ID: "e12", Kind: bot.EffectHandoffMessage},
+		{ID: "e13", Kind: bot.EffectHandoffEnded},
+		// A forwarded message without its inbound id; an end without reason.
+		{ID: "e14", Kind: bot.EffectHandoffMessage, Business: "acme", Customer: "+14155550100",
+			HandoffMessage: &bot.HandoffMessage{Queue: "q", At: at}},
+		{ID: "e15", Kind: bot.EffectHandoffEnded, Business: "acme", Customer: "+14155550100",
+			HandoffEnded: &bot.HandoffEnded{Queue: "q", At: at}},
 	} {
 		if pubs, err := FromEffect(e); err == nil {
 			t.Errorf("FromEffect(%+v) = %v, want an error", e, pubs)
@@ -512,9 +531,30 @@ func TestSubjectKindsCovered(t *testing.T) {
 		seen[k] = "out"
 	}
 	for _, k := range []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal, SubjectOutbound, SubjectConsent,
-		SubjectDecision, SubjectDelivery, SubjectNotice, SubjectEvent, SubjectDeadLetter} {
+		SubjectDecision, SubjectDelivery, SubjectNotice, SubjectEvent, SubjectDeadLetter, SubjectHandoff, SubjectGrant, SubjectRelease} {
 		if seen[k] == "" {
 			t.Errorf("kind %s is in no stream", k)
 		}
+	}
+}
+
+// TestHandoffReleaseToBot: a hand back carries its id, business, customer,
+// state and agent to the engine; Nats-Msg-Id is release: + id, and the
+// engine dedupes it under the same id.
+func TestHandoffReleaseToBot(t *testing.T) {
+	r := HandoffRelease{ID: "rel-1", Business: "acme", Customer: "+14155550100", State: "menu", Agent: "maria"}
+	got, err := r.ToBot()
+	want := bot.HandoffRelease{ID: "rel-1", Business: "acme", Customer: "+14155550100", State: "menu", Agent: "maria"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ToBot = %+v, %v", got, err)
+	}
+	if r.MsgID() != "release:rel-1" {
+		t.Errorf("MsgID = %q", r.MsgID())
+	}
+	if _, err := (HandoffRelease{ID: "x", Business: "acme"}).ToBot(); !errors.Is(err, ErrMissing) {
+		t.Errorf("release without customer: %v", err)
+	}
+	if got := (Subjects{}).Release("acme"); got != "optinbot.v1.release.acme" {
+		t.Errorf("release subject %q", got)
 	}
 }

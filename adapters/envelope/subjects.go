@@ -24,7 +24,8 @@ const (
 	SubjectDecision SubjectKind = "decision" // SendDecision, keyed by business
 	SubjectDelivery SubjectKind = "delivery" // DeliveryStatus from the engine, keyed by business
 	SubjectNotice   SubjectKind = "notice"   // CustomerNotice, keyed by business
-	SubjectHandoff  SubjectKind = "handoff"  // HandoffRequest, keyed by business
+	SubjectHandoff  SubjectKind = "handoff"  // HandoffRequest, HandoffMessage, HandoffEnded, keyed by business
+	SubjectRelease  SubjectKind = "release"  // HandoffRelease, keyed by business
 	SubjectGrant    SubjectKind = "grant"    // ConsentGrantEnvelope, keyed by business
 	SubjectSignal   SubjectKind = "signal"   // ConsentSignal, keyed by sender
 	SubjectEvent    SubjectKind = "event"    // ProviderEvent, keyed by sender
@@ -34,7 +35,7 @@ const (
 
 // InKinds are the subjects the engine consumes; OutKinds those it publishes.
 var (
-	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal, SubjectGrant}
+	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal, SubjectGrant, SubjectRelease}
 	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision, SubjectEvent, SubjectDeadLetter,
 		SubjectDelivery, SubjectNotice, SubjectHandoff}
 )
@@ -113,6 +114,16 @@ func (s Subjects) Delivery(business string) string { return s.For(SubjectDeliver
 
 // Notice returns the subject of a business's customer notices.
 func (s Subjects) Notice(business string) string { return s.For(SubjectNotice, business) }
+
+// Handoff returns the subject of a business's handoffs: requests, the
+// customers' messages for the agents, and their ends.
+func (s Subjects) Handoff(business string) string { return s.For(SubjectHandoff, business) }
+
+// Release returns the subject of a business's hand backs.
+func (s Subjects) Release(business string) string { return s.For(SubjectRelease, business) }
+
+// Grant returns the subject of a business's consent grants.
+func (s Subjects) Grant(business string) string { return s.For(SubjectGrant, business) }
 
 // Parse splits a subject of this prefix into its kind and key (the decoded
 // last token). ok is false for any other subject.

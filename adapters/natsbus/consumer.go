@@ -43,14 +43,17 @@ import (
 //
 // Every delivery_status goes to HandleDeliveryUpdate (the engine derives
 // opt-outs and other customer signals from it), every consent_signal to
-// HandleMarketingPreference. The effects returned are ignored: they are in
-// the outbox, for the Relay.
+// HandleMarketingPreference, every consent_grant to HandleConsentGrant and
+// every handoff_release to HandleHandoffRelease (a release with no handoff
+// to end is bad input). The effects returned are ignored: they are in the
+// outbox, for the Relay.
 type Engine interface {
 	HandleInbound(ctx context.Context, in bot.Inbound) ([]bot.Effect, error)
 	HandleSendRequest(ctx context.Context, r bot.SendRequest) ([]bot.Effect, error)
 	HandleDeliveryUpdate(ctx context.Context, u bot.DeliveryUpdate) ([]bot.Effect, error)
 	HandleMarketingPreference(ctx context.Context, p bot.MarketingPreference) ([]bot.Effect, error)
 	HandleConsentGrant(ctx context.Context, g bot.ConsentGrant) ([]bot.Effect, error)
+	HandleHandoffRelease(ctx context.Context, r bot.HandoffRelease) ([]bot.Effect, error)
 }
 
 // Defaults of ConsumerConfig.
@@ -179,7 +182,7 @@ type job struct {
 	msg     jetstream.Msg
 	seq     uint64 // stream sequence
 	tries   uint64 // deliveries so far, this one included
-	payload any    // envelope.InboundMessage, SendRequest, DeliveryStatus, ConsentSignal or ConsentGrantEnvelope
+	payload any    // envelope.InboundMessage, SendRequest, DeliveryStatus, ConsentSignal, ConsentGrantEnvelope or HandoffRelease
 }
 
 // Run consumes until ctx is done (call it once), then stops fetching
@@ -315,6 +318,8 @@ func (c *Consumer) decode(msg jetstream.Msg) (job, bool) {
 		j.payload, err = envelope.DecodeSignal(msg.Data())
 	case kind == envelope.SubjectGrant:
 		j.payload, err = envelope.DecodeGrant(msg.Data())
+	case kind == envelope.SubjectRelease:
+		j.payload, err = envelope.DecodeHandoffRelease(msg.Data())
 	default:
 		err = fmt.Errorf("subject kind %q is not consumed by the engine: %w", kind, bot.ErrBadInput)
 	}
@@ -336,6 +341,8 @@ func customerOf(payload any) bot.CustomerID {
 	case envelope.ConsentSignal:
 		return p.Customer
 	case envelope.ConsentGrantEnvelope:
+		return p.Customer
+	case envelope.HandoffRelease:
 		return p.Customer
 	}
 	return ""
@@ -399,6 +406,11 @@ func (c *Consumer) handle(ctx context.Context, j job) {
 		g, cerr := p.ToBot()
 		if err = cerr; err == nil {
 			_, err = c.engine.HandleConsentGrant(ctx, g)
+		}
+	case envelope.HandoffRelease:
+		r, cerr := p.ToBot()
+		if err = cerr; err == nil {
+			_, err = c.engine.HandleHandoffRelease(ctx, r)
 		}
 	}
 	switch {

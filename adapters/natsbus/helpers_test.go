@@ -335,3 +335,12 @@ func mustPublishInbound(t *testing.T, b *bus, m envelope.InboundMessage) {
 		t.Fatalf("publish inbound %s: %v", m.ID, err)
 	}
 }
+
+func (f *fakeEngine) HandleHandoffRelease(ctx context.Context, r bot.HandoffRelease) ([]bot.Effect, error) {
+	c := call{kind: "release", id: r.ID, business: r.Business, customer: r.Customer, text: string(r.State) + "/" + r.Agent}
+	return f.run(ctx, c, func(b bot.BusinessID) []bot.Effect {
+		id := fmt.Sprintf("%s/release:%s/0", b, r.ID)
+		return []bot.Effect{{ID: id, Kind: bot.EffectHandoffEnded, Business: b, Customer: r.Customer,
+			HandoffEnded: &bot.HandoffEnded{Queue: "front-desk", Reason: bot.HandoffReleased, Resume: string(r.State), Agent: r.Agent, At: time.Now()}}}
+	})
+}

@@ -20,6 +20,7 @@ func TestRealServer(t *testing.T) {
 		"PerCustomerOrder":        consumerPerCustomerOrder,
 		"Statuses":                consumerStatuses,
 		"Signals":                 consumerSignals,
+		"Releases":                consumerReleases,
 		"PublishBatch":            publishBatch,
 		"RunWaitsForInFlight":     consumerRunWaitsForInFlight,
 		"RestartKeepsOrder":       consumerRestartKeepsOrder,

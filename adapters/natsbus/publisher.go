@@ -71,6 +71,15 @@ func (p *Publisher) Status(ctx context.Context, s envelope.DeliveryStatus) (*jet
 	return p.publish(ctx, p.inStream, p.subjects.Status(s.Sender), s.MsgID(), s)
 }
 
+// Release publishes an agent's hand back on release.<business>, with
+// Nats-Msg-Id "release:" and its id.
+func (p *Publisher) Release(ctx context.Context, r envelope.HandoffRelease) (*jetstream.PubAck, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return p.publish(ctx, p.inStream, p.subjects.Release(string(r.Business)), r.MsgID(), r)
+}
+
 // Signal publishes a consent signal on signal.<sender>, with Nats-Msg-Id
 // "signal:" and its id.
 func (p *Publisher) Signal(ctx context.Context, s envelope.ConsentSignal) (*jetstream.PubAck, error) {

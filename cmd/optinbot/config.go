@@ -33,6 +33,8 @@ type Config struct {
 	// and the senders run (see docs/adapters.md).
 	Webhooks  WebhookServerConfig `yaml:"webhooks"`
 	Providers ProvidersConfig     `yaml:"providers"`
+	// API is the business API (see api.go).
+	API APIConfig `yaml:"api"`
 
 	dir string // the config file's directory: flow paths are relative to it
 }
@@ -217,6 +219,7 @@ func (c *Config) Validate() []error {
 	if c.Webhooks.MaxBody < 1024 {
 		bad("webhooks.max_body %d: want at least 1024 bytes", c.Webhooks.MaxBody)
 	}
+	errs = append(errs, c.API.validate()...)
 	ids, senders := map[string]bool{}, map[string]string{}
 	for i, b := range c.Business {
 		where := fmt.Sprintf("businesses[%d]", i)

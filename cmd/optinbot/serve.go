@@ -30,7 +30,9 @@ func newServeCmd() *cobra.Command {
 		Long: `serve is the production mode: it consumes inbound messages and send
 requests from NATS JetStream, runs each customer's conversation, and
 publishes replies, consent changes and send decisions through the outbox.
-See config.example.yaml for every setting and docs/nats.md for the subjects.`,
+With api.listen set it also serves the business API (an agent's hand back
+of a handoff: POST /v1/handoffs/{customer}/release). See
+config.example.yaml for every setting and docs/nats.md for the subjects.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {
@@ -82,6 +84,10 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	if err != nil {
 		return err
 	}
+	apiSrv, err := newAPIServer(cfg, eng.service, log)
+	if err != nil {
+		return err
+	}
 	stopMetrics := serveMetrics(cfg, reg, log)
 	defer stopMetrics()
 	log.Info().Int("businesses", len(businesses)).Str("nats", cfg.NATS.URL).Str("prefix", cfg.NATS.SubjectPrefix).
@@ -89,6 +95,9 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return eng.run(gctx) })
 	g.Go(func() error { return adapters.run(gctx) })
+	if apiSrv != nil {
+		g.Go(func() error { return apiSrv.run(gctx) })
+	}
 	err = g.Wait()
 	log.Info().Msg("optinbot stopped")
 	return err

@@ -24,7 +24,12 @@ func newSimulateCmd() *cobra.Command {
   {"advance":"25h"}
   {"send_template":{"to":"+14155550100","template":"NAME","topic":"optional"}}
   {"send_text":{"to":"+14155550100","text":"..."}}
-Each effect is one stdout line: reply, consent, sent, refused, or error for a
+  {"release":{"customer":"+14155550100","state":"optional","agent":"optional"}}
+A release is an agent handing a handed-off conversation back to the bot.
+Each effect is one stdout line: reply, consent, sent, refused, handoff (the
+flow handed the conversation to a queue), handoff_message (the customer
+wrote during the handoff: for the agents, unanswered), handoff_ended
+(released, timeout or opted_out, and where the bot resumed), or error for a
 bad input line. Exit 0 at end of input; 2 if the flow does not load.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

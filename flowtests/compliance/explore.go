@@ -111,7 +111,8 @@ type Violation struct {
 	Pos flows.Pos
 	// Conversation is the shortest conversation that violates the
 	// property, replayed on a fresh engine: "user: …", "bot: …",
-	// "consent: TOPIC STATUS", "wait: 1h", "handoff: QUEUE",
+	// "consent: TOPIC STATUS", "wait: 1h", "handoff: QUEUE" (and "handoff:
+	// message forwarded to QUEUE", "handoff ended: REASON"),
 	// "send_template: NAME -> sent" lines, in order.
 	Conversation []string
 }
@@ -490,6 +491,10 @@ func (w *walker) logEffects(effects []bot.Effect, message bool) {
 			answered = true
 		case e.Kind == bot.EffectHandoff && e.Handoff != nil:
 			w.log("handoff: %s", e.Handoff.Queue)
+		case e.Kind == bot.EffectHandoffMessage && e.HandoffMessage != nil:
+			w.log("handoff: message forwarded to %s", e.HandoffMessage.Queue)
+		case e.Kind == bot.EffectHandoffEnded && e.HandoffEnded != nil:
+			w.log("handoff ended: %s", e.HandoffEnded.Reason)
 		}
 	}
 	if message && !answered {

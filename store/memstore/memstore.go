@@ -89,6 +89,10 @@ func copyConversation(c bot.Conversation) bot.Conversation {
 		c.Timers = slices.Clone(c.Timers)
 		for i := range c.Timers {
 			c.Timers[i].Due = norm(c.Timers[i].Due)
+			if h := c.Timers[i].Handoff; h != nil {
+				hold := *h // a handoff's timeout is shared with no caller
+				c.Timers[i].Handoff = &hold
+			}
 		}
 	}
 	return c
@@ -283,6 +287,10 @@ func (s *Store) DueTimers(ctx context.Context, before time.Time, limit int) ([]b
 	for key, c := range s.conversations {
 		for _, tm := range c.Timers {
 			if tm.Due.Before(before) {
+				if tm.Handoff != nil {
+					hold := *tm.Handoff
+					tm.Handoff = &hold
+				}
 				due = append(due, bot.DueTimer{Business: key.business, Customer: key.customer, Timer: tm})
 			}
 		}
