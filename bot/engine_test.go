@@ -352,8 +352,10 @@ func TestProviderStopStaysInForce(t *testing.T) {
 	if r := replies(effects); len(r) != 1 || !strings.Contains(r[0], "in WhatsApp") {
 		t.Errorf("reply = %q", r)
 	}
-	if e := h.send(alice, bot.KindTemplate, "reminder"); e.Kind != bot.EffectRefused || e.Refusal.Reason != bot.ReasonOptedOut {
-		t.Errorf("template: %+v, want refused opted_out", e)
+	// The provider's stop came last and only the customer can undo it in
+	// WhatsApp: provider_blocked says so (issue 10, item 8).
+	if e := h.send(alice, bot.KindTemplate, "reminder"); e.Kind != bot.EffectRefused || e.Refusal.Reason != bot.ReasonProviderBlocked {
+		t.Errorf("template: %+v, want refused provider_blocked", e)
 	}
 	ledger := h.ledger(alice)
 	last := ledger[len(ledger)-1]

@@ -48,8 +48,8 @@ var (
 	sendTemplateKeys = []string{"template", "topic"}
 	expectKeys       = []string{"refused"}
 	consentStatuses  = []string{string(bot.OptedIn), string(bot.OptedOut), "none"}
-	refusalReasons   = []string{string(bot.ReasonOptedOut), string(bot.ReasonHeld), string(bot.ReasonNoConsent),
-		string(bot.ReasonWindowClosed), string(bot.ReasonFrequencyCap)}
+	refusalReasons   = []string{string(bot.ReasonOptedOut), string(bot.ReasonProviderBlocked), string(bot.ReasonHeld),
+		string(bot.ReasonNoConsent), string(bot.ReasonWindowClosed), string(bot.ReasonFrequencyCap)}
 )
 
 // Suite is a parsed flowtest file: the flow it tests and its tests.

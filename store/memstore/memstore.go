@@ -109,8 +109,10 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 	for _, ev := range s.ledger[key] {
 		if sess.Consent == nil {
 			sess.Consent = map[flows.Topic]bot.ConsentStatus{}
+			sess.Latest = map[flows.Topic]bot.LatestConsent{}
 		}
 		sess.Consent[ev.Topic] = ev.Status
+		sess.Latest[ev.Topic] = bot.LatestConsent{Status: ev.Status, Source: ev.Source, At: ev.At}
 	}
 	for _, tpl := range s.templates[key] {
 		if !tpl.At.Before(since) {

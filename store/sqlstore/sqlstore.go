@@ -207,7 +207,7 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 				window_closed_at, held_since, timers, vars, handoff
 			FROM conversations WHERE business = ? AND customer = ?`),
 		// The latest event of each topic, by commit order.
-		loadConsent: r(`SELECT e.topic, e.status FROM consent_events e
+		loadConsent: r(`SELECT e.topic, e.status, e.source, e.at FROM consent_events e
 			WHERE e.business = ? AND e.customer = ? AND e.seq = (
 				SELECT MAX(l.seq) FROM consent_events l
 				WHERE l.business = e.business AND l.customer = e.customer AND l.topic = e.topic)`),
@@ -302,6 +302,8 @@ type conversationRow struct {
 type consentRow struct {
 	Topic  string `db:"topic"`
 	Status string `db:"status"`
+	Source string `db:"source"`
+	At     dbTime `db:"at"`
 }
 
 type templateRow struct {
@@ -361,8 +363,10 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 	for _, c := range consent {
 		if sess.Consent == nil {
 			sess.Consent = make(map[flows.Topic]bot.ConsentStatus, len(consent))
+			sess.Latest = make(map[flows.Topic]bot.LatestConsent, len(consent))
 		}
 		sess.Consent[flows.Topic(c.Topic)] = bot.ConsentStatus(c.Status)
+		sess.Latest[flows.Topic(c.Topic)] = bot.LatestConsent{Status: bot.ConsentStatus(c.Status), Source: bot.Source(c.Source), At: c.At.t}
 	}
 
 	var templates []templateRow
