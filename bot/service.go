@@ -328,6 +328,13 @@ func (s *Service) logTurn(log zerolog.Logger, turn Turn) {
 		case EffectConsent:
 			log.Info().Str("effect", e.ID).Str("topic", string(e.Consent.Topic)).Str("status", string(e.Consent.Status)).
 				Str("source", string(e.Consent.Source)).Msg("consent changed")
+		case EffectNotice:
+			if g := e.Notice.Grant; g != nil {
+				// The detail names the grant, topic and times, never the
+				// customer or the wording.
+				log.Info().Str("effect", e.ID).Str("grant", g.ID).Str("topic", string(g.Topic)).Str("source", string(g.Source)).
+					Str("reason", string(g.Reason)).Str("detail", e.Notice.Detail).Msg("consent grant refused")
+			}
 		}
 	}
 	log.Debug().Str("flow", c.FlowName).Str("version", c.FlowVersion).Str("state", string(c.State)).
