@@ -38,8 +38,9 @@ func TestCaptureVariablesFragmentsAndLists(t *testing.T) {
 	if msg.List == nil || msg.List.Button != "Choose" || len(msg.List.Rows) != 3 || msg.List.Rows[2].ID != "agent" {
 		t.Fatalf("list %+v", msg.List)
 	}
-	// A list row comes back as the tapped id; a digit picks a row too.
-	ev := consentOf(h.say(alice, "1"))
+	// A list row comes back as the tapped id; a digit picks a row too where
+	// the rows were shown numbered (issue 10, item 4).
+	ev := consentOf(h.inbound(bot.Inbound{ID: h.nextID(), Sender: twilioSender, Customer: alice, Timestamp: h.now, Text: "1"}))
 	if len(ev) != 1 || ev[0].Topic != "reminders" || !strings.HasPrefix(ev[0].Prompt, "Thanks Ana!") {
 		t.Errorf("row by number: %+v", ev)
 	}

@@ -83,6 +83,11 @@ type Conversation struct {
 	FlowVersion   string          `json:"flow_version"` // kept until the conversation ends
 	State         flows.StateName `json:"state"`        // "" when no conversation is active
 	LastPrompt    string          `json:"last_prompt"`  // the exact text last shown to the customer
+	// PromptExpires is when an answer to the current state's prompt stops
+	// counting as consent: when the customer service window it was sent
+	// in closes, or sooner by the flow's opt_in_expiry. A prompt the guard
+	// refused expires as it is made; zero means expired.
+	PromptExpires time.Time `json:"prompt_expires,omitzero"`
 	LastInboundAt time.Time       `json:"last_inbound_at"`
 	Stop          *StopRecord     `json:"stop,omitempty"` // nil unless a STOP stands
 	// WindowClosedAt is when the provider reported the customer service

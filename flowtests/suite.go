@@ -43,7 +43,7 @@ var stepKinds = []string{
 
 var (
 	fileKeys         = []string{"flow", "tests"}
-	testKeys         = []string{"name", "customer", "language", "vars", "strict", "steps"}
+	testKeys         = []string{"name", "customer", "language", "vars", "strict", "numbered", "steps"}
 	stepKeys         = append(slices.Clone(stepKinds), "expect")
 	sendTemplateKeys = []string{"template", "topic"}
 	expectKeys       = []string{"refused"}
@@ -75,6 +75,10 @@ type Test struct {
 	// Strict requires every reply of the bot to be matched by a bot step
 	// before the next input and by the end of the test.
 	Strict bool
+	// Numbered: the customer writes to a channel that shows buttons and
+	// list rows as numbered lines (NumberedSender), where a bare number
+	// picks one.
+	Numbered bool
 	Steps  []Step
 	Pos    flows.Pos
 }
@@ -327,6 +331,14 @@ func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
 			t.Strict = strings.EqualFold(v.Value, "true")
 		} else {
 			p.WrongKind(v, "strict of "+where, "true or false")
+		}
+	}
+	if fd, ok := fs.Get("numbered"); ok {
+		v := p.Resolve(fd.Value)
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
+			t.Numbered = strings.EqualFold(v.Value, "true")
+		} else {
+			p.WrongKind(v, "numbered of "+where, "true or false")
 		}
 	}
 	fd, ok := fs.Get("steps")

@@ -72,6 +72,7 @@ func copyConversation(c bot.Conversation) bot.Conversation {
 	c.LastInboundAt = norm(c.LastInboundAt)
 	c.WindowClosedAt = norm(c.WindowClosedAt)
 	c.HeldSince = norm(c.HeldSince)
+	c.PromptExpires = norm(c.PromptExpires)
 	if c.Stop != nil {
 		stop := *c.Stop
 		stop.At = norm(stop.At)

@@ -243,6 +243,7 @@ func testRoundTrip(t *testing.T, s Store) {
 		FlowName: "retail", FlowVersion: "3f2a9c1b7d0e", State: "stopped",
 		LastPrompt:    "You're unsubscribed. Reply START to resubscribe.\nÇa va? 日本語",
 		LastInboundAt: t0.Add(-time.Minute + 7*time.Microsecond),
+		PromptExpires: t0.Add(23*time.Hour + 7*time.Microsecond),
 		Stop: &bot.StopRecord{At: t0.Add(-time.Minute + 7*time.Microsecond), ByProvider: false,
 			Restorable: []flows.Topic{"order_updates", "promotions"},
 			Prompt:     "You're unsubscribed. Reply START to resubscribe."},
