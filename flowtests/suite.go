@@ -79,8 +79,8 @@ type Test struct {
 	// list rows as numbered lines (NumberedSender), where a bare number
 	// picks one.
 	Numbered bool
-	Steps  []Step
-	Pos    flows.Pos
+	Steps    []Step
+	Pos      flows.Pos
 }
 
 // Step is one line of a test; Kind says which fields are set.
