@@ -79,17 +79,17 @@ type StopRecord struct {
 // Conversation is the per-(business, customer) state the engine keeps
 // between turns.
 type Conversation struct {
-	FlowName    string          `json:"flow"`
-	FlowVersion string          `json:"flow_version"` // kept until the conversation ends
-	State       flows.StateName `json:"state"`        // "" when no conversation is active
-	LastPrompt  string          `json:"last_prompt"`  // the exact text last shown to the customer
+	FlowName      string          `json:"flow"`
+	FlowVersion   string          `json:"flow_version"` // kept until the conversation ends
+	State         flows.StateName `json:"state"`        // "" when no conversation is active
+	LastPrompt    string          `json:"last_prompt"`  // the exact text last shown to the customer
+	LastInboundAt time.Time       `json:"last_inbound_at"`
+	Stop          *StopRecord     `json:"stop,omitempty"` // nil unless a STOP stands
 	// PromptExpires is when an answer to the current state's prompt stops
 	// counting as consent: when the customer service window it was sent
 	// in closes, or sooner by the flow's opt_in_expiry. A prompt the guard
 	// refused expires as it is made; zero means expired.
-	PromptExpires time.Time   `json:"prompt_expires,omitzero"`
-	LastInboundAt time.Time   `json:"last_inbound_at"`
-	Stop          *StopRecord `json:"stop,omitempty"` // nil unless a STOP stands
+	PromptExpires time.Time `json:"prompt_expires,omitzero"`
 	// WindowClosedAt is when the provider reported the customer service
 	// window closed (Meta 131047, Twilio 63016): it stays closed until an
 	// inbound message newer than this.

@@ -75,12 +75,12 @@ type Test struct {
 	// Strict requires every reply of the bot to be matched by a bot step
 	// before the next input and by the end of the test.
 	Strict bool
+	Steps  []Step
+	Pos    flows.Pos
 	// Numbered: the customer writes to a channel that shows buttons and
 	// list rows as numbered lines (NumberedSender), where a bare number
 	// picks one.
 	Numbered bool
-	Steps    []Step
-	Pos      flows.Pos
 }
 
 // Step is one line of a test; Kind says which fields are set.
