@@ -333,9 +333,12 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 		in.ButtonTitle = cs.optionTitle(in.ButtonID)
 	}
 	// A bare number picks the nth choice only where the customer saw the
-	// choices numbered: on a channel that numbers them, or in the text.
+	// choices numbered: on a channel that numbers them, or in the text of
+	// the state's prompt (as last sent, or as written for their language:
+	// START's confirmation may have come since).
 	numbered := func(n int) bool {
-		return biz.NumberedSenders[in.Sender] || flows.NumbersChoice(c.LastPrompt, n)
+		return biz.NumberedSenders[in.Sender] || flows.NumbersChoice(c.LastPrompt, n) ||
+			flows.NumbersChoice(cs.state.Prompt.ForLanguage(language(c, m.Flow)).Text, n)
 	}
 	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, in.Text, normalized, numbered)
 	if mv == nil {

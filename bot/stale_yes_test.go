@@ -217,3 +217,49 @@ states:
 		t.Errorf("3 beyond the choices: %+v", ev)
 	}
 }
+
+// START's confirmation since the question does not hide that the
+// question numbered its choices.
+func TestNumberedChoicesAfterStart(t *testing.T) {
+	f, err := flows.Load("numbered.yaml", []byte(`business: Acme
+topics:
+  news: {category: marketing, description: our news}
+  tips: {category: marketing, description: our tips}
+states:
+  ask:
+    prompt:
+      text: "Our news from Acme on WhatsApp? Reply STOP at any time to opt out.\n1) Yes\n2) No"
+      buttons:
+        - {id: yes, title: "Yes"}
+        - {id: no, title: "No"}
+    on:
+      - button: yes
+        opt_in: news
+        goto: tips
+      - button: no
+        goto: tips
+  tips:
+    prompt: "And our tips from Acme on WhatsApp? Reply YES, or STOP at any time to opt out."
+    on:
+      - keywords: ["yes"]
+        opt_in: tips
+        end: true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, f, nil, bot.Caps{})
+	h.say(alice, "hi")
+	h.tap(alice, "yes")
+	h.say(alice, "STOP")
+	h.say(alice, "hi") // the question again
+	if ev := consentOf(h.say(alice, "START")); len(ev) != 1 {
+		t.Fatalf("START: %+v", ev)
+	}
+	if ev := consentOf(h.say(alice, "2")); len(ev) != 0 {
+		t.Errorf("2 (No) after START: %+v", ev)
+	}
+	if s, _ := h.store.LoadSession(t.Context(), "acme", alice, h.now); s.Conversation.State != "tips" {
+		t.Errorf("state %q after 2, want tips: the number picked the second button", s.Conversation.State)
+	}
+}

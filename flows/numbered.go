@@ -3,6 +3,7 @@ package flows
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -24,6 +25,9 @@ var (
 func NumbersChoice(text string, n int) bool {
 	if n < 1 || n > maxNumberedChoice {
 		return false
+	}
+	if n < 10 && !strings.Contains(text, strconv.Itoa(n)) || n == 10 && !strings.Contains(text, "10") && !strings.Contains(text, "\U0001F51F") {
+		return false // most prompts hold no number at all
 	}
 	numberedOnce.Do(func() {
 		for i := 1; i <= maxNumberedChoice; i++ {

@@ -42,7 +42,8 @@ const (
 )
 
 // Properties lists the properties in the order they are reported.
-var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored}
+var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored,
+	GrantNeedsFreshEvidence, YesNeedsFreshRequest}
 
 // Title says what the property demands, in a few words.
 func (p Property) Title() string {
@@ -57,6 +58,11 @@ func (p Property) Title() string {
 		return "a redelivered message changes nothing"
 	case EngineError:
 		return "the engine runs the flow"
+	}
+	for _, c := range nodeChecks {
+		if c.property == p {
+			return c.title
+		}
 	}
 	return string(p)
 }
@@ -205,6 +211,11 @@ type finding struct {
 	probe    class  // P1, P2: the probe input
 	template string // P3
 	message  string
+	// check, for the properties of nodeChecks, runs the probe that found
+	// the violation again on a walker at the node, returning what is
+	// wrong ("" if nothing); at, if set, is where the report points.
+	check func(w *walker) (string, error)
+	at    *flows.Pos
 }
 
 type explorer struct {
@@ -230,6 +241,11 @@ type explorer struct {
 	grantedAt map[string]grantSite
 	// visit, when set (by tests), sees every node explored.
 	visit func(*node)
+	// probes numbers the probes' inputs (probeID); probed holds what the
+	// nodeChecks already probed (one probe per what decides its outcome).
+	probes int
+	probed map[string]bool
+	shown  map[string][maxProbedNumber + 1]bool // numbersShown's cache
 }
 
 // promptPattern matches a state's prompt as sent, whatever its variables
@@ -794,8 +810,12 @@ func (x *explorer) report(p Property, f *finding) {
 }
 
 // probeNode checks P3 and P4 at a node: each declared template is
-// requested, and the last message is redelivered, each on a copy.
+// requested, and the last message is redelivered, each on a copy; then
+// the properties of nodeChecks.
 func (x *explorer) probeNode(n *node) error {
+	if err := x.probeChecks(n); err != nil {
+		return err
+	}
 	if _, done := x.found[TemplateNeedsYes]; !done {
 		for _, tpl := range x.f.Templates {
 			if x.unchecked[tpl.Topic] {
@@ -1043,6 +1063,13 @@ func (x *explorer) replay(p Property, f *finding) (Violation, error) {
 		msg, err = x.tryTemplate(w, tpl)
 	case DuplicateIgnored:
 		msg, err = x.tryRedeliver(w)
+	default:
+		if f.check != nil {
+			msg, err = f.check(w)
+		}
+		if f.at != nil {
+			v.Pos = *f.at
+		}
 	}
 	if err != nil {
 		return Violation{}, err
