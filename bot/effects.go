@@ -84,7 +84,16 @@ type HandoffEnded struct {
 type Reason string
 
 const (
-	ReasonOptedOut     Reason = "opted_out"
+	// ReasonOptedOut: the customer's STOP stands.
+	ReasonOptedOut Reason = "opted_out"
+	// ReasonProviderBlocked: the provider reported that the customer
+	// stopped the business's messages in WhatsApp: all of them (Twilio
+	// 21610, an opted-out signal) or the template's topic (Meta 131050 or
+	// user_preferences, a marketing stop). Only the customer can undo it,
+	// by writing in the chat.
+	ReasonProviderBlocked Reason = "provider_blocked"
+	// ReasonNoConsent: the customer never opted in to the template's topic,
+	// or declined it.
 	ReasonNoConsent    Reason = "no_consent"
 	ReasonWindowClosed Reason = "window_closed"
 	ReasonFrequencyCap Reason = "frequency_cap"
@@ -92,6 +101,9 @@ const (
 	// or left WhatsApp); business-initiated messages wait until they write.
 	ReasonHeld Reason = "held_undeliverable"
 )
+
+// Reasons lists every Reason, in the guard's order (see Caps.Check).
+var Reasons = []Reason{ReasonOptedOut, ReasonProviderBlocked, ReasonHeld, ReasonNoConsent, ReasonWindowClosed, ReasonFrequencyCap}
 
 // Effect is one thing the engine decided, for the caller to carry out after
 // the turn is committed. Its ID is derived from the input's id and the

@@ -35,6 +35,9 @@ type Business struct {
 	// DefaultSender sends business-initiated messages whose request names
 	// no sender.
 	DefaultSender string
+	// NumberedSenders are the senders whose channel shows buttons and list
+	// rows as numbered lines, where a bare number picks one.
+	NumberedSenders map[string]bool
 }
 
 // turnBuilder accumulates a turn's effects, numbering them so a replayed
@@ -83,19 +86,21 @@ func (b *turnBuilder) recordConsent(ev ConsentEvent) {
 	b.consent = append(b.consent, e)
 }
 
-// reply answers the customer's message, if the guard lets it through.
-func (b *turnBuilder) reply(inReplyTo string, p flows.Prompt) {
+// reply answers the customer's message, if the guard lets it through, and
+// reports whether it did.
+func (b *turnBuilder) reply(inReplyTo string, p flows.Prompt) bool {
 	if reason := b.biz.Caps.Check(b.sess, Outbound{Kind: KindText, Reply: true}, b.now); reason != "" {
 		e := b.effect(EffectRefused)
 		e.InReplyTo = inReplyTo
 		e.Refusal = &Refusal{Kind: KindText, Reason: reason}
 		b.replies = append(b.replies, e)
-		return
+		return false
 	}
 	e := b.effect(EffectMessage)
 	e.InReplyTo = inReplyTo
 	e.Message = &Message{Kind: KindText, Text: p.Text, Buttons: buttons(p.Buttons), List: list(p.List)}
 	b.replies = append(b.replies, e)
+	return true
 }
 
 func (b *turnBuilder) done() Turn {
@@ -336,10 +341,25 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 		biz.enter(b, m, c.State, in.ID)
 		return
 	}
-	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, in.Text, normalized)
+	// A bare number picks the nth choice only where the customer saw the
+	// choices numbered: on a channel that numbers them, or in the text of
+	// the state's prompt (as last sent, or as written for their language:
+	// START's confirmation may have come since).
+	numbered := func(n int) bool {
+		return biz.NumberedSenders[in.Sender] || flows.NumbersChoice(c.LastPrompt, n) ||
+			flows.NumbersChoice(cs.state.Prompt.ForLanguage(language(c, m.Flow)).Text, n)
+	}
+	mv, trigger := cs.match(in.ButtonID, in.ButtonTitle, in.Text, normalized, numbered)
 	if mv == nil {
 		// No transition takes this answer: show the question again rather
 		// than leave the customer without a reply.
+		biz.enter(b, m, c.State, in.ID)
+		return
+	}
+	if mv.t.OptIn != "" && requestExpired(c, in, b.now) {
+		// A YES to a question asked before the customer service window it
+		// was sent in closed (or the flow's opt_in_expiry) is stale: ask
+		// again, and let the fresh answer to the fresh question count.
 		biz.enter(b, m, c.State, in.ID)
 		return
 	}
@@ -348,6 +368,32 @@ func (biz *Business) advance(b *turnBuilder, m *Machine, in Inbound, normalized 
 		text = in.ButtonTitle
 	}
 	biz.fire(b, m, mv, trigger, in.ID, text)
+}
+
+// requestExpired reports whether the current prompt had expired as an
+// opt-in request when the customer answered it: at the provider's time of
+// their message, or now when it has none.
+func requestExpired(c *Conversation, in Inbound, now time.Time) bool {
+	at := in.Timestamp
+	if at.IsZero() {
+		at = now
+	}
+	return !at.Before(c.PromptExpires)
+}
+
+// promptExpiry is when answers to a prompt sent now stop counting as
+// consent: when the customer service window closes (or the provider said
+// it did), or sooner by the flow's opt_in_expiry; at once when the prompt
+// was never sent.
+func promptExpiry(f *flows.Flow, c *Conversation, now time.Time, sent bool) time.Time {
+	if !sent || !c.windowOpen(now) {
+		return now
+	}
+	end := c.LastInboundAt.Add(ServiceWindow)
+	if d := f.OptInExpiry; d > 0 && now.Add(d).Before(end) {
+		end = now.Add(d)
+	}
+	return end
 }
 
 // fire takes a transition: its actions, then the next state's prompt.
@@ -484,7 +530,8 @@ func (biz *Business) enter(b *turnBuilder, m *Machine, state flows.StateName, in
 	p := st.Prompt.ForLanguage(language(c, m.Flow))
 	p.Text = render(p.Text, biz, b.sess.Customer, m.Flow, c)
 	c.LastPrompt = p.Text
-	b.reply(inReplyTo, p)
+	sent := b.reply(inReplyTo, p)
+	c.PromptExpires = promptExpiry(m.Flow, c, b.now, sent)
 	c.Timers = timersFor(st, c, b.now)
 	if len(st.On) == 0 {
 		endConversation(c)

@@ -19,6 +19,10 @@ import (
 
 const alice bot.CustomerID = "+14155550100"
 
+// twilioSender is a sender of the test business whose channel shows
+// buttons as numbered lines, like Twilio's text messages.
+const twilioSender = "+15550002222"
+
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // harness drives a Service over a real in-memory store with a fake clock.
@@ -72,7 +76,8 @@ func (h *harness) restart(f *flows.Flow, src []byte, caps bot.Caps) {
 	h.t.Helper()
 	svc, err := bot.NewService(context.Background(), bot.ServiceConfig{
 		Store: h.store, Clock: func() time.Time { return h.now }, Logger: zerolog.Nop(),
-	}, []bot.BusinessConfig{{ID: "acme", Flow: f, Source: src, Senders: []string{"15550001111"}, Caps: caps}})
+	}, []bot.BusinessConfig{{ID: "acme", Flow: f, Source: src, Senders: []string{"15550001111", twilioSender}, Caps: caps,
+		NumberedSenders: []string{twilioSender}}})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -352,8 +357,10 @@ func TestProviderStopStaysInForce(t *testing.T) {
 	if r := replies(effects); len(r) != 1 || !strings.Contains(r[0], "in WhatsApp") {
 		t.Errorf("reply = %q", r)
 	}
-	if e := h.send(alice, bot.KindTemplate, "reminder"); e.Kind != bot.EffectRefused || e.Refusal.Reason != bot.ReasonOptedOut {
-		t.Errorf("template: %+v, want refused opted_out", e)
+	// The provider's stop came last and only the customer can undo it in
+	// WhatsApp: provider_blocked says so (issue 10, item 8).
+	if e := h.send(alice, bot.KindTemplate, "reminder"); e.Kind != bot.EffectRefused || e.Refusal.Reason != bot.ReasonProviderBlocked {
+		t.Errorf("template: %+v, want refused provider_blocked", e)
 	}
 	ledger := h.ledger(alice)
 	last := ledger[len(ledger)-1]
@@ -575,12 +582,15 @@ func TestInboundTextIsCleaned(t *testing.T) {
 func TestDigitPicksAButton(t *testing.T) {
 	f, src := loadExample(t, examples.Retail)
 	h := newHarness(t, f, src, bot.Caps{})
-	h.say(alice, "hi")
-	got := consentOf(h.say(alice, "1"))
+	say := func(text string) []bot.Effect {
+		return h.inbound(bot.Inbound{ID: h.nextID(), Sender: twilioSender, Customer: alice, Timestamp: h.now, Text: text})
+	}
+	say("hi")
+	got := consentOf(say("1"))
 	if len(got) != 1 || got[0].Trigger != "button optin_yes (by number)" || got[0].InboundText != "1" {
 		t.Fatalf("consent %+v, want the first button's opt-in", got)
 	}
-	if r := replies(h.say(alice, "7")); len(r) != 1 || !strings.Contains(r[0], "You'll get order updates") {
+	if r := replies(say("7")); len(r) != 1 || !strings.Contains(r[0], "You'll get order updates") {
 		t.Errorf("a digit beyond the buttons (none here) should go to else: %q", r)
 	}
 }

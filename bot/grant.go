@@ -20,7 +20,9 @@ type ConsentGrant struct {
 	Topic    flows.Topic
 	Source   Source
 	// Wording is the exact opt-in text the customer agreed to at the
-	// source: the evidence the ledger keeps as the prompt on record.
+	// source: the evidence the ledger keeps as the prompt on record. It
+	// must name WhatsApp, the business and the topic, as an opt-in
+	// request in the chat must (see CheckWording).
 	Wording string
 	At      time.Time // when the customer agreed, at the source
 }
@@ -28,27 +30,74 @@ type ConsentGrant struct {
 // InputConsentGrant is a consent grant from another source.
 const InputConsentGrant InputKind = "consent_grant"
 
-// HandleConsentGrant records an opt-in collected outside the chat. It fails
-// with ErrBadInput when the flow does not let that source grant the topic,
-// or when the grant carries no wording.
+// GrantReason says why the engine refused a consent grant.
+type GrantReason string
+
+// The reasons a grant is refused, in the order they are checked.
+const (
+	// GrantUnknownTopic: the flow declares no such topic.
+	GrantUnknownTopic GrantReason = "unknown_topic"
+	// GrantSourceNotAllowed: the topic's granted_by does not list the
+	// grant's source.
+	GrantSourceNotAllowed GrantReason = "source_not_allowed"
+	// GrantProviderBlocked: the provider reported that the customer
+	// stopped the business's messages (or this topic's) in WhatsApp. Only
+	// the customer can undo that, by writing in the chat: no grant does.
+	GrantProviderBlocked GrantReason = "provider_blocked"
+	// GrantOlderThanStop: the customer's STOP (or opt-out of the topic) is
+	// the topic's latest event, and the grant's evidence is not newer
+	// than it (or has no time).
+	GrantOlderThanStop GrantReason = "older_than_stop"
+	// GrantWordingIncomplete: the wording does not say WhatsApp, name the
+	// business or describe the topic: an SMS or email consent is not a
+	// WhatsApp consent.
+	GrantWordingIncomplete GrantReason = "wording_incomplete"
+)
+
+// GrantReasons lists every GrantReason, in the order they are checked.
+var GrantReasons = []GrantReason{GrantUnknownTopic, GrantSourceNotAllowed, GrantProviderBlocked,
+	GrantOlderThanStop, GrantWordingIncomplete}
+
+// GrantRefusal names the consent grant the engine refused and why. It
+// comes with a notice of kind NoticeGrantRefused, whose Detail explains
+// the reason in words.
+type GrantRefusal struct {
+	ID     string      `json:"id"`
+	Topic  flows.Topic `json:"topic"`
+	Source Source      `json:"source"`
+	Reason GrantReason `json:"reason"`
+}
+
+// NoticeGrantRefused: a consent grant was refused and recorded nothing.
+const NoticeGrantRefused = "grant_refused"
+
+// HandleConsentGrant records an opt-in collected outside the chat, or
+// refuses it with a notice (kind grant_refused) saying why, and records
+// nothing. A grant is refused when
+//
+//   - the flow does not declare its topic, or does not let its source
+//     grant the topic (granted_by);
+//   - the provider reported that the customer stopped the business's
+//     messages, or this topic's, in WhatsApp: only the customer undoes
+//     that, by writing in the chat;
+//   - the customer's STOP stands, or the topic's latest event is the
+//     customer's opt-out, and the grant's evidence (At) is not newer;
+//   - its wording does not say WhatsApp, name the business and describe
+//     the topic (CheckWording, as lint checks an opt-in request).
+//
+// An accepted grant supersedes a standing STOP, as an opt-in in the chat
+// does.
 func (biz *Business) HandleConsentGrant(s *Session, g ConsentGrant, now time.Time) (Turn, error) {
-	topic, ok := biz.Machine.Flow.Topic(g.Topic)
-	if !ok {
-		return Turn{}, fmt.Errorf("consent grant %s: topic %q is not declared by flow %s: %w", g.ID, g.Topic, biz.Machine.Flow.Name, ErrBadInput)
-	}
-	if !slices.Contains(topic.GrantedBy, string(g.Source)) {
-		allowed := "no source but the chat"
-		if len(topic.GrantedBy) > 0 {
-			allowed = "only " + strings.Join(topic.GrantedBy, ", ")
-		}
-		return Turn{}, fmt.Errorf("consent grant %s: source %q may not grant topic %q (its granted_by allows %s): %w",
-			g.ID, g.Source, g.Topic, allowed, ErrBadInput)
-	}
-	if strings.TrimSpace(g.Wording) == "" {
-		return Turn{}, fmt.Errorf("consent grant %s: no wording: the ledger keeps the text the customer agreed to: %w", g.ID, ErrBadInput)
-	}
 	key := DedupID(InputConsentGrant, "", s.Customer, g.ID)
 	b := newTurn(biz, s, key, key, "", now)
+	if reason, why := biz.refuseGrant(s, g); reason != "" {
+		e := b.effect(EffectNotice)
+		e.Notice = &Notice{Kind: NoticeGrantRefused, At: now, Detail: why,
+			Grant: &GrantRefusal{ID: g.ID, Topic: g.Topic, Source: g.Source, Reason: reason}}
+		b.replies = append(b.replies, e)
+		return b.done(), nil
+	}
+	topic, _ := biz.Machine.Flow.Topic(g.Topic)
 	trigger := "granted by " + string(g.Source)
 	if !g.At.IsZero() {
 		trigger += " at " + g.At.UTC().Format(time.RFC3339)
@@ -56,11 +105,90 @@ func (biz *Business) HandleConsentGrant(s *Session, g ConsentGrant, now time.Tim
 	b.recordConsent(ConsentEvent{Topic: g.Topic, Category: topic.Category, Status: OptedIn, Source: g.Source,
 		Trigger: trigger, InboundID: g.ID, Prompt: g.Wording,
 		FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version})
-	b.turn.Conversation.Stop = nil // a fresh opt-in supersedes a standing STOP
+	b.turn.Conversation.Stop = nil // a newer, explicit opt-in supersedes the customer's STOP
 	return b.done(), nil
 }
 
-// HandleConsentGrant records an opt-in collected outside the chat.
+// refuseGrant returns why a grant may not be recorded, in words too, or
+// "" when it may.
+func (biz *Business) refuseGrant(s *Session, g ConsentGrant) (GrantReason, string) {
+	f := biz.Machine.Flow
+	topic, ok := f.Topic(g.Topic)
+	if !ok {
+		return GrantUnknownTopic, fmt.Sprintf("consent grant %s: topic %q is not declared by flow %s", g.ID, g.Topic, f.Name)
+	}
+	if !slices.Contains(topic.GrantedBy, string(g.Source)) {
+		allowed := "no source but the chat"
+		if len(topic.GrantedBy) > 0 {
+			allowed = "only " + strings.Join(topic.GrantedBy, ", ")
+		}
+		return GrantSourceNotAllowed, fmt.Sprintf("consent grant %s: source %q may not grant topic %q (its granted_by allows %s)",
+			g.ID, g.Source, g.Topic, allowed)
+	}
+	latest, _ := s.latest(g.Topic)
+	stop := s.Conversation.Stop
+	switch {
+	case stop != nil && stop.ByProvider:
+		return GrantProviderBlocked, fmt.Sprintf("consent grant %s: the provider reported that the customer stopped every message from %s in WhatsApp at %s; only the customer can undo that, by writing in the chat",
+			g.ID, f.Business, stop.At.UTC().Format(time.RFC3339))
+	case latest.Status == OptedOut && latest.Source == SourceProvider:
+		return GrantProviderBlocked, fmt.Sprintf("consent grant %s: the provider reported that the customer stopped topic %q in WhatsApp at %s; only the customer can undo that, by writing in the chat",
+			g.ID, g.Topic, latest.At.UTC().Format(time.RFC3339))
+	}
+	var stoppedAt time.Time
+	stopped := false
+	if stop != nil {
+		stoppedAt, stopped = stop.At, true
+	}
+	if latest.Status == OptedOut {
+		stopped = true
+		if latest.At.After(stoppedAt) {
+			stoppedAt = latest.At
+		}
+	}
+	if stopped && (g.At.IsZero() || stoppedAt.IsZero() || !g.At.After(stoppedAt)) {
+		when := "with no time"
+		if !g.At.IsZero() {
+			when = "from " + g.At.UTC().Format(time.RFC3339)
+		}
+		since := "a STOP of unknown time"
+		if !stoppedAt.IsZero() {
+			since = "the STOP at " + stoppedAt.UTC().Format(time.RFC3339)
+		}
+		return GrantOlderThanStop, fmt.Sprintf("consent grant %s: the customer opted out of topic %q, and the grant's evidence, %s, is not newer than %s",
+			g.ID, g.Topic, when, since)
+	}
+	if missing := grantWordingGaps(f, g); len(missing) > 0 {
+		return GrantWordingIncomplete, fmt.Sprintf("consent grant %s: its wording %s: an opt-in collected elsewhere counts only for what it says",
+			g.ID, strings.Join(missing, ", "))
+	}
+	return "", ""
+}
+
+// grantWordingGaps lists what a grant's wording fails to say.
+func grantWordingGaps(f *flows.Flow, g ConsentGrant) []string {
+	if strings.TrimSpace(g.Wording) == "" {
+		return []string{"is empty (the ledger keeps the text the customer agreed to)"}
+	}
+	w := CheckWording(f, g.Wording, "", []flows.Topic{g.Topic}, nil)
+	var missing []string
+	if !w.SaysWhatsApp {
+		missing = append(missing, "does not say WhatsApp")
+	}
+	if !w.NamesBusiness {
+		missing = append(missing, fmt.Sprintf("does not name the business %q", f.Business))
+	}
+	if len(w.Undescribed) > 0 {
+		def, _ := f.Topic(g.Topic)
+		missing = append(missing, fmt.Sprintf("does not describe topic %q (say %q or one of its aliases)", g.Topic, DescriptionCore(def.Description)))
+	}
+	return missing
+}
+
+// HandleConsentGrant records an opt-in collected outside the chat, or
+// refuses it with a grant_refused notice (see Business.HandleConsentGrant).
+// It fails with ErrBadInput only for a grant that names no id, no
+// well-formed customer or no configured business.
 func (s *Service) HandleConsentGrant(ctx context.Context, g ConsentGrant) ([]Effect, error) {
 	biz, err := s.resolve(g.Business, "")
 	if err != nil {

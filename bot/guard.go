@@ -47,25 +47,37 @@ type Outbound struct {
 // when the message may be sent, or the first reason that forbids it, checked
 // in this order:
 //
-//  1. opted_out: the customer's latest STOP stands. No template and no
-//     business-initiated free-form message; the bot's replies to a customer
-//     who writes again are still allowed.
+//  1. opted_out or provider_blocked: a stop stands, the customer's own
+//     STOP (opted_out) or one the provider reported for every message
+//     (provider_blocked: the customer blocked the business or opted out in
+//     WhatsApp). No template and no business-initiated free-form message;
+//     the bot's replies to a customer who writes again are still allowed.
 //  2. held_undeliverable: the provider reported the customer unreachable;
 //     business-initiated messages wait until the customer writes again.
-//  3. no_consent: a template needs an active WhatsApp opt-in for its topic.
+//  3. provider_blocked or no_consent: a template needs an active WhatsApp
+//     opt-in for its topic. It is provider_blocked when the topic's latest
+//     event is the provider's stop (the customer stopped marketing in
+//     WhatsApp), no_consent otherwise (never asked, declined, or opted
+//     out of that topic alone).
 //  4. window_closed: a free-form message needs the customer service window
 //     open: now < last inbound provider timestamp + 24 h, and no report
 //     from the provider since that message that the window closed.
 //  5. frequency_cap: templates allowed in the last 24 hours stay under the
 //     business's cap, and under the topic's cap when it has one.
 func (c Caps) Check(s *Session, out Outbound, now time.Time) Reason {
-	if !out.Reply && s.Conversation.Stop != nil {
+	if stop := s.Conversation.Stop; !out.Reply && stop != nil {
+		if stop.ByProvider {
+			return ReasonProviderBlocked
+		}
 		return ReasonOptedOut
 	}
 	if !out.Reply && !s.Conversation.HeldSince.IsZero() {
 		return ReasonHeld
 	}
 	if out.Kind == KindTemplate && s.Consent[out.Topic] != OptedIn {
+		if l, _ := s.latest(out.Topic); l.Status == OptedOut && l.Source == SourceProvider {
+			return ReasonProviderBlocked
+		}
 		return ReasonNoConsent
 	}
 	if out.Kind == KindText && !s.Conversation.windowOpen(now) {

@@ -38,8 +38,9 @@ func TestCaptureVariablesFragmentsAndLists(t *testing.T) {
 	if msg.List == nil || msg.List.Button != "Choose" || len(msg.List.Rows) != 3 || msg.List.Rows[2].ID != "agent" {
 		t.Fatalf("list %+v", msg.List)
 	}
-	// A list row comes back as the tapped id; a digit picks a row too.
-	ev := consentOf(h.say(alice, "1"))
+	// A list row comes back as the tapped id; a digit picks a row too where
+	// the rows were shown numbered (issue 10, item 4).
+	ev := consentOf(h.inbound(bot.Inbound{ID: h.nextID(), Sender: twilioSender, Customer: alice, Timestamp: h.now, Text: "1"}))
 	if len(ev) != 1 || ev[0].Topic != "reminders" || !strings.HasPrefix(ev[0].Prompt, "Thanks Ana!") {
 		t.Errorf("row by number: %+v", ev)
 	}
@@ -212,7 +213,7 @@ states:
 	}
 	h := newHarness(t, f, nil, bot.Caps{})
 	grant := bot.ConsentGrant{ID: "form-1", Business: "acme", Customer: alice, Topic: "news", Source: bot.SourceWeb,
-		Wording: "Yes, send me Acme's news on WhatsApp. Reply STOP to opt out.", At: t0.Add(-time.Hour)}
+		Wording: "Our news from Acme on WhatsApp: yes please. Reply STOP to opt out.", At: t0.Add(-time.Hour)}
 	effects, err := h.svc.HandleConsentGrant(context.Background(), grant)
 	if err != nil {
 		t.Fatal(err)
@@ -224,15 +225,25 @@ states:
 	if e := h.send(alice, bot.KindTemplate, "weekly"); e.Kind != bot.EffectMessage {
 		t.Errorf("template after a web grant: %+v", e)
 	}
-	for _, bad := range []bot.ConsentGrant{
-		{ID: "g2", Customer: alice, Topic: "orders", Source: bot.SourceWeb, Wording: "x"},       // orders has no granted_by
-		{ID: "g3", Customer: alice, Topic: "news", Source: bot.SourceSMSCampaign, Wording: "x"}, // not listed
-		{ID: "g4", Customer: alice, Topic: "news", Source: bot.SourceWeb},                       // no wording
-		{ID: "g5", Customer: alice, Topic: "nope", Source: bot.SourceWeb, Wording: "x"},
+	// A grant the flow does not allow is refused with a notice saying why
+	// (issue 10: a refused grant is an explicit refusal, not a dropped input).
+	for _, tc := range []struct {
+		grant bot.ConsentGrant
+		want  bot.GrantReason
+	}{
+		{bot.ConsentGrant{ID: "g2", Customer: alice, Topic: "orders", Source: bot.SourceWeb, Wording: "x"}, bot.GrantSourceNotAllowed},       // orders has no granted_by
+		{bot.ConsentGrant{ID: "g3", Customer: alice, Topic: "news", Source: bot.SourceSMSCampaign, Wording: "x"}, bot.GrantSourceNotAllowed}, // not listed
+		{bot.ConsentGrant{ID: "g4", Customer: alice, Topic: "news", Source: bot.SourceWeb}, bot.GrantWordingIncomplete},                      // no wording
+		{bot.ConsentGrant{ID: "g5", Customer: alice, Topic: "nope", Source: bot.SourceWeb, Wording: "x"}, bot.GrantUnknownTopic},
 	} {
-		if _, err := h.svc.HandleConsentGrant(context.Background(), bad); !errors.Is(err, bot.ErrBadInput) {
-			t.Errorf("grant %+v: err = %v, want bad input", bad, err)
+		effects, err := h.svc.HandleConsentGrant(context.Background(), tc.grant)
+		if err != nil || len(effects) != 1 || effects[0].Notice == nil || effects[0].Notice.Grant == nil ||
+			effects[0].Notice.Grant.Reason != tc.want || effects[0].Notice.Grant.ID != tc.grant.ID {
+			t.Errorf("grant %+v: %v %+v, want a grant_refused notice %s", tc.grant, err, effects, tc.want)
 		}
+	}
+	if _, err := h.svc.HandleConsentGrant(context.Background(), bot.ConsentGrant{Customer: alice, Topic: "news", Source: bot.SourceWeb}); !errors.Is(err, bot.ErrBadInput) {
+		t.Errorf("a grant without an id: err = %v, want bad input", err)
 	}
 	if again, err := h.svc.HandleConsentGrant(context.Background(), grant); err != nil || len(again) != 0 {
 		t.Errorf("a repeated grant: %v %v", again, err)

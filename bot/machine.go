@@ -112,11 +112,12 @@ func (cs *compiledState) optionTitle(id string) string {
 
 // match returns the first transition of the state that the input triggers
 // and what matched: a tapped button or list row by id, then the text
-// against keyword lists and regular expressions, then a digit naming a
-// button or row, then "anything else". A button the state no longer has (an
-// old message's) is matched by its title like typed text. Timer transitions
-// never match a message.
-func (cs *compiledState) match(buttonID, buttonTitle, text, normalized string) (mv *move, trigger string) {
+// against keyword lists and regular expressions, then a number naming a
+// button or row where numbered(n) says the customer saw the choices
+// numbered, then "anything else". A button the state no longer has (an
+// old message's) is matched by its title like typed text. Timer
+// transitions never match a message.
+func (cs *compiledState) match(buttonID, buttonTitle, text, normalized string, numbered func(n int) bool) (mv *move, trigger string) {
 	if buttonID != "" {
 		for i := range cs.moves {
 			if cs.moves[i].t.Button == buttonID {
@@ -136,10 +137,12 @@ func (cs *compiledState) match(buttonID, buttonTitle, text, normalized string) (
 			return &cs.moves[i], "regex " + t.Regex.String()
 		}
 	}
-	// A digit picks the nth option: channels that cannot show quick
-	// replies list them as "1) Yes", and customers answer "1".
+	// A number picks the nth option where the choices were shown numbered:
+	// channels that cannot show quick replies list them as "1) Yes", and
+	// customers answer "1". Elsewhere "1" is no answer: the customer may
+	// mean anything by it.
 	if options := cs.options(); buttonID == "" && len(normalized) > 0 && len(normalized) <= 2 {
-		if n, err := strconv.Atoi(normalized); err == nil && n >= 1 && n <= len(options) {
+		if n, err := strconv.Atoi(normalized); err == nil && n >= 1 && n <= len(options) && numbered(n) {
 			id := options[n-1].ID
 			for i := range cs.moves {
 				if cs.moves[i].t.Button == id {

@@ -15,7 +15,9 @@ func (m *Machine) MatchText(state flows.StateName, text string) (t *flows.Transi
 	if cs == nil {
 		return nil, -1, ""
 	}
-	mv, trigger := cs.match("", "", text, Normalize(text))
+	// As on a channel that numbers the choices: a digit may name a button.
+	numbered := func(int) bool { return true }
+	mv, trigger := cs.match("", "", text, Normalize(text), numbered)
 	if mv == nil {
 		return nil, -1, ""
 	}

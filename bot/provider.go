@@ -87,11 +87,14 @@ type Delivery struct {
 
 // Notice tells the business's systems about a customer-level fact the
 // engine recorded without changing consent: the window closed early, sends
-// are held, marketing was resumed in the app (which re-grants nothing).
+// are held, marketing was resumed in the app (which re-grants nothing), a
+// consent grant was refused.
 type Notice struct {
 	Kind   string    `json:"kind"` // one of the Notice* constants
 	At     time.Time `json:"at"`
 	Detail string    `json:"detail,omitempty"`
+	// Grant is the refused grant, for NoticeGrantRefused.
+	Grant *GrantRefusal `json:"grant,omitempty"`
 }
 
 // The notices.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +58,12 @@ type BusinessConfig struct {
 	// Keywords overrides the flow's keyword lists per language.
 	Keywords map[string]flows.KeywordSet
 	Caps     Caps
+	// NumberedSenders are the senders whose channel shows a prompt's
+	// buttons and list rows as numbered lines ("1) Yes"), such as Twilio's
+	// text messages: a customer writing to one may answer with the
+	// number. Elsewhere a bare number picks a choice only where the
+	// prompt's text numbers its choices itself.
+	NumberedSenders []string
 }
 
 // Service runs turns: it loads a customer's session, applies the input with
@@ -105,6 +112,15 @@ func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessCon
 		}
 		s.machines.Store(machineKey(bc.Flow.Name, bc.Flow.Version), m)
 		biz := &Business{ID: bc.ID, Machine: m, Keywords: kw, Caps: withTopicCaps(bc.Caps, bc.Flow)}
+		for _, sender := range bc.NumberedSenders {
+			if !slices.Contains(bc.Senders, sender) {
+				return nil, fmt.Errorf("new service: business %q: numbered sender %q is not one of its senders", bc.ID, sender)
+			}
+			if biz.NumberedSenders == nil {
+				biz.NumberedSenders = map[string]bool{}
+			}
+			biz.NumberedSenders[sender] = true
+		}
 		if len(bc.Senders) > 0 {
 			biz.DefaultSender = bc.Senders[0]
 		}
@@ -362,6 +378,13 @@ func (s *Service) logTurn(log zerolog.Logger, turn Turn) {
 		case EffectHandoffEnded:
 			log.Info().Str("effect", e.ID).Str("queue", e.HandoffEnded.Queue).Str("reason", string(e.HandoffEnded.Reason)).
 				Str("resume", e.HandoffEnded.Resume).Msg("handoff ended")
+		case EffectNotice:
+			if g := e.Notice.Grant; g != nil {
+				// The detail names the grant, topic and times, never the
+				// customer or the wording.
+				log.Info().Str("effect", e.ID).Str("grant", g.ID).Str("topic", string(g.Topic)).Str("source", string(g.Source)).
+					Str("reason", string(g.Reason)).Str("detail", e.Notice.Detail).Msg("consent grant refused")
+			}
 		}
 	}
 	log.Debug().Str("flow", c.FlowName).Str("version", c.FlowVersion).Str("state", string(c.State)).

@@ -85,6 +85,11 @@ type Conversation struct {
 	LastPrompt    string          `json:"last_prompt"`  // the exact text last shown to the customer
 	LastInboundAt time.Time       `json:"last_inbound_at"`
 	Stop          *StopRecord     `json:"stop,omitempty"` // nil unless a STOP stands
+	// PromptExpires is when an answer to the current state's prompt stops
+	// counting as consent: when the customer service window it was sent
+	// in closes, or sooner by the flow's opt_in_expiry. A prompt the guard
+	// refused expires as it is made; zero means expired.
+	PromptExpires time.Time `json:"prompt_expires,omitzero"`
 	// WindowClosedAt is when the provider reported the customer service
 	// window closed (Meta 131047, Twilio 63016): it stays closed until an
 	// inbound message newer than this.
@@ -158,6 +163,25 @@ type SentTemplate struct {
 	Topic flows.Topic `json:"topic"`
 }
 
+// LatestConsent is a topic's latest consent event, as far as the engine
+// needs it.
+type LatestConsent struct {
+	Status ConsentStatus
+	Source Source
+	At     time.Time // when the engine recorded it
+}
+
+// latest returns a topic's latest consent event. A store that gave only
+// its status (Latest unset) yields a source and time of "" and zero:
+// unknown, which the engine reads the strict way.
+func (s *Session) latest(t flows.Topic) (LatestConsent, bool) {
+	if l, ok := s.Latest[t]; ok {
+		return l, true
+	}
+	st, ok := s.Consent[t]
+	return LatestConsent{Status: st}, ok
+}
+
 // Session is everything one turn needs about a customer, loaded from the
 // store before the turn and replaced by the Turn after it.
 type Session struct {
@@ -167,6 +191,10 @@ type Session struct {
 	// Consent is the current status per topic, derived from the ledger:
 	// the latest event of each topic.
 	Consent map[flows.Topic]ConsentStatus
+	// Latest is the latest event of each topic in Consent, with where it
+	// came from and when: a grant never re-opens a topic the customer or
+	// the provider stopped later than the grant's evidence.
+	Latest map[flows.Topic]LatestConsent
 	// RecentTemplates are the allowed templates of the last 24 hours.
 	RecentTemplates []SentTemplate
 }

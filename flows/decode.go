@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -13,7 +14,7 @@ import (
 // The keys allowed in each kind of mapping, in the order the docs give them
 // (the order of "allowed keys are ..." in messages).
 var (
-	flowKeys       = []string{"name", "business", "language", "help", "messages", "handoff", "keywords", "vars", "fragments", "topics", "templates", "start", "states"}
+	flowKeys       = []string{"name", "business", "language", "help", "opt_in_expiry", "messages", "handoff", "keywords", "vars", "fragments", "topics", "templates", "start", "states"}
 	messageKeys    = []string{"stopped", "restarted", "not_stopped", "handoff", "handoff_timeout", "handoff_released"}
 	keywordSetKeys = []string{"opt_out", "opt_in", "help", "polite"}
 	topicKeys      = []string{"category", "description", "aliases", "frequency_cap", "granted_by"}
@@ -105,12 +106,38 @@ func (l *loader) header(root *yaml.Node, fs fieldMap, f *Flow) {
 	if fd, ok := fs.Get("help"); ok {
 		f.Help, f.HelpVariants = l.localized(fd.Value, "help", false)
 	}
+	if fd, ok := fs.Get("opt_in_expiry"); ok {
+		f.OptInExpiry = l.optInExpiry(fd.Value)
+	}
 	if fd, ok := fs.Get("start"); ok {
 		if s, ok := l.RequiredText(fd.Value, "start"); ok {
 			f.Start = StateName(s)
 			l.refs = append(l.refs, ref{kind: refState, name: s, node: l.Resolve(fd.Value), use: "start"})
 		}
 	}
+}
+
+// optInExpiry decodes opt_in_expiry: a duration above 0 and at most the
+// customer service window, since a request the customer answers after
+// the window closed is stale whatever the flow says.
+func (l *loader) optInExpiry(n *yaml.Node) time.Duration {
+	s, ok := l.Text(n, "opt_in_expiry")
+	if !ok {
+		return 0
+	}
+	n = l.Resolve(n)
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil || strings.TrimSpace(s) == "":
+		l.Addf(n, "opt_in_expiry must be a duration such as 1h or 30m; found %s", l.Describe(n))
+	case d <= 0:
+		l.Addf(n, "opt_in_expiry must be above 0; found %s", l.Describe(n))
+	case d > windowLength:
+		l.Addf(n, "opt_in_expiry must be at most 24h: an opt-in request expires at the latest when the customer service window closes; found %s", l.Describe(n))
+	default:
+		return d
+	}
+	return 0
 }
 
 // messages decodes the wording of the global keyword answers.

@@ -46,6 +46,13 @@ type Flow struct {
 	// {es: …}`); see HelpFor.
 	HelpVariants map[string]string
 
+	// OptInExpiry is how long after it was sent an opt-in request may be
+	// answered with consent (`opt_in_expiry:`, at most 24h). Whatever it
+	// says, a request expires when the customer service window it was sent
+	// in closes; 0 means just that. An answer to an expired request does
+	// not opt in: the engine asks again.
+	OptInExpiry time.Duration
+
 	// Messages overrides the engine's default wording of the global
 	// keyword answers and of the handoff notices. Empty fields keep the
 	// defaults.

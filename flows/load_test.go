@@ -286,7 +286,7 @@ func TestLoadErrorType(t *testing.T) {
 	}
 	want := "bad.yaml:1:1: missing business name (add business: with the name customers know)\n" +
 		"bad.yaml:1:1: no states: a flow needs at least one state\n" +
-		"bad.yaml:2:1: unknown key 'bogus' at the top level; allowed keys are name, business, language, help, messages, handoff, keywords, vars, fragments, topics, templates, start, states"
+		"bad.yaml:2:1: unknown key 'bogus' at the top level; allowed keys are name, business, language, help, opt_in_expiry, messages, handoff, keywords, vars, fragments, topics, templates, start, states"
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}

@@ -111,6 +111,9 @@ func (r *testRun) step(ctx context.Context, i int) *Failure {
 			return fail("a bot step for every reply before the next message (the test is strict)", "unchecked "+r.pending[0].line)
 		}
 		in := bot.Inbound{ID: id, Customer: r.t.Customer, Timestamp: r.sim.now}
+		if r.t.Numbered {
+			in.Sender = NumberedSender
+		}
 		if st.Kind == StepUser {
 			in.Text = st.Text
 			r.log("user: %s", oneLine(st.Text))

@@ -19,6 +19,16 @@ import (
 	"github.com/optinbot/optinbot/store/memstore"
 )
 
+// NumberedSender is the simulated business's sender whose channel shows
+// buttons and list rows as numbered lines ("1) Yes"), like Twilio's text
+// messages: a customer writing to it may answer with a bare number. The
+// customers of a Simulator write to another sender, whose channel shows
+// real buttons, unless they say otherwise (a flowtest's numbered: true).
+const NumberedSender = "numbered"
+
+// simulatedSender is the sender customers write to by default.
+const simulatedSender = "whatsapp"
+
 // SimulationStart is where the simulated clock starts, so outputs are stable.
 var SimulationStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -195,7 +205,8 @@ func NewSimulator(ctx context.Context, flow *flows.Flow, src []byte, log zerolog
 		Store:  sim.store,
 		Clock:  func() time.Time { return sim.now },
 		Logger: log,
-	}, []bot.BusinessConfig{{ID: sim.business, Flow: flow, Source: src}})
+	}, []bot.BusinessConfig{{ID: sim.business, Flow: flow, Source: src,
+		Senders: []string{simulatedSender, NumberedSender}, NumberedSenders: []string{NumberedSender}}})
 	if err != nil {
 		return nil, err
 	}

@@ -46,13 +46,13 @@ var stepKinds = []string{
 
 var (
 	fileKeys         = []string{"flow", "tests"}
-	testKeys         = []string{"name", "customer", "language", "vars", "strict", "steps"}
+	testKeys         = []string{"name", "customer", "language", "vars", "strict", "numbered", "steps"}
 	stepKeys         = append(slices.Clone(stepKinds), "expect")
 	sendTemplateKeys = []string{"template", "topic"}
 	expectKeys       = []string{"refused"}
 	consentStatuses  = []string{string(bot.OptedIn), string(bot.OptedOut), "none"}
-	refusalReasons   = []string{string(bot.ReasonOptedOut), string(bot.ReasonHeld), string(bot.ReasonNoConsent),
-		string(bot.ReasonWindowClosed), string(bot.ReasonFrequencyCap)}
+	refusalReasons   = []string{string(bot.ReasonOptedOut), string(bot.ReasonProviderBlocked), string(bot.ReasonHeld),
+		string(bot.ReasonNoConsent), string(bot.ReasonWindowClosed), string(bot.ReasonFrequencyCap)}
 )
 
 // Suite is a parsed flowtest file: the flow it tests and its tests.
@@ -80,6 +80,10 @@ type Test struct {
 	Strict bool
 	Steps  []Step
 	Pos    flows.Pos
+	// Numbered: the customer writes to a channel that shows buttons and
+	// list rows as numbered lines (NumberedSender), where a bare number
+	// picks one.
+	Numbered bool
 }
 
 // Step is one line of a test; Kind says which fields are set.
@@ -332,6 +336,14 @@ func (p *parser) test(n *yaml.Node, index int) (Test, bool) {
 			t.Strict = strings.EqualFold(v.Value, "true")
 		} else {
 			p.WrongKind(v, "strict of "+where, "true or false")
+		}
+	}
+	if fd, ok := fs.Get("numbered"); ok {
+		v := p.Resolve(fd.Value)
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
+			t.Numbered = strings.EqualFold(v.Value, "true")
+		} else {
+			p.WrongKind(v, "numbered of "+where, "true or false")
 		}
 	}
 	fd, ok := fs.Get("steps")

@@ -1,6 +1,8 @@
 package envelope
 
 import (
+	"strings"
+
 	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows"
 )
@@ -17,9 +19,10 @@ import (
 //	 "template":"spring_sale","topic":"promotions","allowed":false,"reason":"opted_out"}
 //
 // Required: id, business, customer, kind; reason when allowed is false, and
-// only then. The reasons are opted_out, no_consent, window_closed and
-// frequency_cap; more may be added within version 1, so a reader treats an
-// unknown reason as a refusal.
+// only then. The reasons are bot.Reasons: opted_out, provider_blocked,
+// held_undeliverable, no_consent, window_closed and frequency_cap; more may
+// be added within version 1, so a reader treats an unknown reason as a
+// refusal.
 type SendDecision struct {
 	ID        string          `json:"id"`
 	RequestID string          `json:"request_id,omitempty"`
@@ -87,9 +90,17 @@ func (d SendDecision) Validate() error {
 		// version bump; a reader treats a reason it does not know as a
 		// refusal all the same.
 		if d.Reason == "" {
-			c.fail("reason", ErrMissing, "missing or empty: a refusal has a reason (%s, %s, %s or %s)",
-				bot.ReasonOptedOut, bot.ReasonNoConsent, bot.ReasonWindowClosed, bot.ReasonFrequencyCap)
+			c.fail("reason", ErrMissing, "missing or empty: a refusal has a reason (%s)", reasonList())
 		}
 	}
 	return c.result()
+}
+
+// reasonList is bot.Reasons for a message: "opted_out, …, frequency_cap".
+func reasonList() string {
+	names := make([]string, len(bot.Reasons))
+	for i, r := range bot.Reasons {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
 }

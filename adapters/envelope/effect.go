@@ -137,6 +137,9 @@ func FromEffect(e bot.Effect) ([]Published, error) {
 			ID: e.ID, Business: e.Business, Customer: e.Customer, Sender: e.Sender,
 			Kind: e.Notice.Kind, At: e.Notice.At, Detail: e.Notice.Detail,
 		}
+		if g := e.Notice.Grant; g != nil {
+			n.Grant = &NoticeGrant{ID: g.ID, Topic: g.Topic, Source: g.Source, Reason: g.Reason}
+		}
 		if err := n.Validate(); err != nil {
 			return nil, fmt.Errorf("effect %q: kind %q: %w", e.ID, e.Kind, err)
 		}

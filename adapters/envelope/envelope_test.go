@@ -149,6 +149,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"err_decision_allowed_with_reason", ErrValue, "reason"},
 		{"err_notice_missing_kind", ErrMissing, "kind"},
 		{"err_notice_bad_at", ErrTimestamp, "at"},
+		{"err_notice_grant_refused_no_grant", ErrMissing, "grant"},
 		{"err_grant_in_channel", ErrValue, "source"},
 		{"err_signal_bad_signal", ErrValue, "signal"},
 		{"err_status_bad_signal", ErrValue, "signal"},

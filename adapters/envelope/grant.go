@@ -10,11 +10,14 @@ import (
 // ConsentGrantEnvelope is a WhatsApp opt-in the business collected outside
 // the chat (a web form, a sign-up page, a campaign), published by the
 // business's systems on <prefix>.v1.grant.<business> with Nats-Msg-Id set to
-// MsgID(). The engine records it in the ledger when the flow lets that
-// source grant the topic (the topic's granted_by).
+// MsgID(). The engine records it in the ledger, or refuses it with a
+// grant_refused CustomerNotice saying why (see bot.HandleConsentGrant):
+// the flow must let that source grant the topic (the topic's granted_by),
+// the wording must name WhatsApp, the business and the topic, and no
+// provider stop or newer STOP of the customer may stand.
 //
 //	{"v":1,"type":"consent_grant","id":"form-8812","business":"acme","customer":"+14155550100",
-//	 "topic":"news","source":"web","wording":"Yes, send me Acme's news on WhatsApp. Reply STOP to opt out.",
+//	 "topic":"news","source":"web","wording":"Yes, send me news from Acme Outfitters on WhatsApp. Reply STOP to opt out.",
 //	 "at":"2026-01-01T09:00:00Z"}
 //
 // Required: id, business, customer, topic, source (signup, sms_campaign,

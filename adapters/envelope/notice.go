@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
 )
 
 // CustomerNotice is a customer-level fact the engine recorded without a
@@ -20,10 +21,19 @@ import (
 //	 "customer":"+14155550100","sender":"106540352242922","kind":"held_undeliverable",
 //	 "at":"2026-01-01T09:31:00Z","detail":"131026 Message undeliverable"}
 //
-// Required: id, business, customer, kind, at. The kinds are
-// window_closed, held_undeliverable, deferred, marketing_resumed and
-// marketing_stopped; more may be added within version 1, so a reader
-// ignores a kind it does not know.
+// A refused consent grant is a notice of kind grant_refused whose grant
+// names it, with the reason (bot.GrantReasons) and, in detail, why in
+// words:
+//
+//	{"v":1,"type":"customer_notice","id":"acme/grant:crm-77/0","business":"acme",
+//	 "customer":"+14155550100","kind":"grant_refused","at":"2026-01-01T09:31:00Z",
+//	 "detail":"consent grant crm-77: its wording does not say WhatsApp, …",
+//	 "grant":{"id":"crm-77","topic":"order_updates","source":"api","reason":"wording_incomplete"}}
+//
+// Required: id, business, customer, kind, at; grant for grant_refused. The
+// kinds are window_closed, held_undeliverable, deferred, marketing_resumed,
+// marketing_stopped and grant_refused; more may be added within version 1,
+// so a reader ignores a kind it does not know.
 type CustomerNotice struct {
 	ID       string         `json:"id"`
 	Business bot.BusinessID `json:"business"`
@@ -32,6 +42,15 @@ type CustomerNotice struct {
 	Kind     string         `json:"kind"`
 	At       time.Time      `json:"at"`
 	Detail   string         `json:"detail,omitempty"`
+	Grant    *NoticeGrant   `json:"grant,omitempty"`
+}
+
+// NoticeGrant is the consent grant a grant_refused notice is about.
+type NoticeGrant struct {
+	ID     string          `json:"id"`
+	Topic  flows.Topic     `json:"topic"`
+	Source bot.Source      `json:"source"`
+	Reason bot.GrantReason `json:"reason"` // open list, see bot.GrantReasons
 }
 
 // The notice kinds (bot.Notice*).
@@ -41,6 +60,7 @@ const (
 	NoticeDeferred         = bot.NoticeDeferred
 	NoticeMarketingResumed = bot.NoticeMarketingResumed
 	NoticeMarketingStopped = bot.NoticeMarketingStopped
+	NoticeGrantRefused     = bot.NoticeGrantRefused
 )
 
 // MarshalJSON writes the envelope with "v" and "type".
@@ -100,4 +120,12 @@ func (n CustomerNotice) check(c *checker) {
 	// Any kind is accepted: kinds may be added within version 1.
 	c.required("kind", n.Kind)
 	c.present("at", n.At)
+	if n.Kind == NoticeGrantRefused {
+		if n.Grant == nil {
+			c.fail("grant", ErrMissing, "missing: a grant_refused notice names the grant")
+			return
+		}
+		c.required("grant.id", n.Grant.ID)
+		c.required("grant.reason", string(n.Grant.Reason))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -305,6 +306,22 @@ func (t *TwilioConfig) sending() *SendingConfig {
 	return &t.SendingConfig
 }
 
+// numberedSenders are the business's senders whose provider shows a text
+// message's buttons and list rows as numbered lines, so that a bare
+// number answers them: Twilio's.
+func (c *Config) numberedSenders(b BusinessConfig) []string {
+	if c.Providers.Twilio == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range b.Senders {
+		if slices.Contains(c.Providers.Twilio.Senders, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // FlowPath resolves a business's flow file relative to the config file.
 func (c *Config) FlowPath(b BusinessConfig) string {
 	if filepath.IsAbs(b.Flow) {
@@ -350,7 +367,7 @@ func (c *Config) BusinessConfigs() ([]bot.BusinessConfig, error) {
 			kw[lang] = flows.KeywordSet{OptOut: k.OptOut, OptIn: k.OptIn, Help: k.Help, Polite: k.Polite}
 		}
 		out = append(out, bot.BusinessConfig{ID: bot.BusinessID(b.ID), Flow: flow, Source: src,
-			Senders: b.Senders, Keywords: kw, Caps: caps})
+			Senders: b.Senders, Keywords: kw, Caps: caps, NumberedSenders: c.numberedSenders(b)})
 	}
 	return out, errors.Join(errs...)
 }

@@ -18,6 +18,7 @@ type metrics struct {
 	messages *prometheus.CounterVec
 	refusals *prometheus.CounterVec
 	consent  *prometheus.CounterVec
+	grants   *prometheus.CounterVec
 	webhooks *prometheus.CounterVec
 	hookTime *prometheus.HistogramVec
 	items    *prometheus.CounterVec
@@ -44,6 +45,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		consent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "optinbot_consent_events_total", Help: "Consent ledger events by topic, status and source.",
 		}, []string{"business", "topic", "status", "source"}),
+		grants: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "optinbot_grant_refusals_total", Help: "Consent grants from outside the chat the engine refused, by source and reason.",
+		}, []string{"business", "source", "reason"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "optinbot_webhook_requests_total", Help: "Provider webhook requests by outcome.",
 		}, []string{"provider", "outcome"}),
@@ -65,7 +69,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "optinbot_provider_retries_total", Help: "Provider calls retried, by error code.",
 	}, []string{"provider", "sender", "code"})
-	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent, m.webhooks, m.hookTime, m.items,
+	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent, m.grants, m.webhooks, m.hookTime, m.items,
 		m.sends, m.sendTime, m.retries)
 	return m
 }
@@ -91,6 +95,10 @@ func (m *metrics) ObserveTurn(input bot.InputKind, turn bot.Turn, elapsed time.D
 			m.refusals.WithLabelValues(biz, string(e.Refusal.Kind), string(e.Refusal.Reason)).Inc()
 		case bot.EffectConsent:
 			m.consent.WithLabelValues(biz, string(e.Consent.Topic), string(e.Consent.Status), string(e.Consent.Source)).Inc()
+		case bot.EffectNotice:
+			if g := e.Notice.Grant; g != nil {
+				m.grants.WithLabelValues(biz, string(g.Source), string(g.Reason)).Inc()
+			}
 		}
 	}
 }

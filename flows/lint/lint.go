@@ -161,26 +161,19 @@ func (c *checker) optInRequests() {
 // description in lang, or an alias) and name one of optOut, the opt-out
 // words; suggest is the one to propose.
 func (c *checker) optInRequest(text, lang string, pos flows.Pos, subject string, topics []flows.Topic, optOut []string, suggest string) {
-	// {{business}} is the business's name; other variables change per
-	// conversation, so what they say cannot count.
-	text = bot.Normalize(flows.Interpolate(text, func(name string) string {
-		if name == flows.VarBusiness {
-			return c.f.Business
-		}
-		return " "
-	}))
-	if business := bot.Normalize(c.f.Business); business != "" && !hasPhrase(text, business) {
+	w := bot.CheckWording(c.f, text, lang, topics, optOut)
+	if !w.NamesBusiness {
 		c.add(pos, CodeNoBusiness, Error, "%s does not name the business: say %s", subject, quote(c.f.Business))
 	}
-	if !hasPhrase(text, "whatsapp") {
+	if !w.SaysWhatsApp {
 		c.add(pos, CodeNoWhatsApp, Error, "%s does not say that the messages come on WhatsApp", subject)
 	}
-	for _, topic := range topics {
+	for _, topic := range w.Undescribed {
 		def, ok := c.f.Topic(topic)
-		description := def.DescriptionFor(lang)
-		if !ok || describes(text, description) || slices.ContainsFunc(def.Aliases, func(a string) bool { return describes(text, a) }) {
-			continue
+		if !ok {
+			continue // the loader reports it
 		}
+		description := def.DescriptionFor(lang)
 		aliases := ""
 		if len(def.Aliases) > 0 {
 			quoted := make([]string, len(def.Aliases))
@@ -193,9 +186,9 @@ func (c *checker) optInRequest(text, lang string, pos flows.Pos, subject string,
 			aliases += fmt.Sprintf(", or give the topic a description in language %s", quote(lang))
 		}
 		c.add(pos, CodeNoTopic, Error, "%s does not describe topic %s: include its description %s%s",
-			subject, quote(string(topic)), quoteN(descriptionCore(description), maxQuotedText), aliases)
+			subject, quote(string(topic)), quoteN(bot.DescriptionCore(description), maxQuotedText), aliases)
 	}
-	if !slices.ContainsFunc(optOut, func(w string) bool { return hasPhrase(text, w) }) {
+	if !w.NamesOptOut {
 		c.add(pos, CodeNoOptOut, Error, "%s names no opt-out keyword: tell the customer they can reply %s at any time to opt out",
 			subject, suggest)
 	}
@@ -223,45 +216,6 @@ func (c *checker) variantPos(st *flows.State, lang string) flows.Pos {
 		return c.loc.pos(fallback, "states", string(st.Name), "prompt", "variants", lang, "text")
 	}
 	return c.loc.pos(fallback, "states", string(st.Name), "prompt", "variants", lang)
-}
-
-// hasPhrase reports whether the normalised text holds the normalised
-// phrase as whole words.
-func hasPhrase(text, phrase string) bool {
-	return phrase != "" && strings.Contains(" "+text+" ", " "+phrase+" ")
-}
-
-// describes reports whether the normalised prompt text describes a topic:
-// it holds the description, or the description without its parenthesised
-// parts (detail such as "(confirmation, shipping and delivery)"), as whole
-// words after normalisation. A description that normalises to nothing (only
-// emoji) cannot be checked and passes.
-func describes(text, description string) bool {
-	full := bot.Normalize(description)
-	core := bot.Normalize(descriptionCore(description))
-	return full == "" || hasPhrase(text, full) || hasPhrase(text, core)
-}
-
-// descriptionCore returns the description without its parenthesised parts,
-// or the description itself when that would leave nothing.
-func descriptionCore(description string) string {
-	var b strings.Builder
-	depth := 0
-	for _, r := range description {
-		switch {
-		case r == '(':
-			depth++
-		case r == ')' && depth > 0:
-			depth--
-		case depth == 0:
-			b.WriteRune(r)
-		}
-	}
-	core := strings.Join(strings.Fields(b.String()), " ")
-	if bot.Normalize(core) == "" {
-		return description
-	}
-	return core
 }
 
 // preferredOptOut is the opt-out keyword to suggest: STOP when it is one,

@@ -317,19 +317,6 @@ func TestRules(t *testing.T) {
 	}
 }
 
-func TestDescriptionCore(t *testing.T) {
-	for in, want := range map[string]string{
-		"updates about your orders (confirmation, shipping and delivery)": "updates about your orders",
-		"offers (sales) and (news (weekly)) tips":                         "offers and tips",
-		"(only detail)":            "(only detail)",
-		"unbalanced ) paren (rest": "unbalanced ) paren",
-	} {
-		if got := descriptionCore(in); got != want {
-			t.Errorf("descriptionCore(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestFindingString(t *testing.T) {
 	fd := Finding{File: "a.yaml", Pos: flows.Pos{Line: 3, Col: 5}, Code: "OB001", Severity: Error, Message: "m"}
 	if got, want := fd.String(), "a.yaml:3:5: OB001 error: m (docs/lint.md#OB001)"; got != want {

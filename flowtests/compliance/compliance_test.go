@@ -31,7 +31,7 @@ var planted = []struct {
 	// An else transition that opts in takes "n" as well as "zzz".
 	{"else_optin.yaml", []Property{TemplateNeedsYes, OnlyYesGrants}, ExitFail},
 	{"help_handoff.yaml", []Property{HelpAnswered}, ExitFail},
-	{"negative_optin.yaml", []Property{OnlyYesGrants}, ExitFail},
+	{"negative_optin.yaml", []Property{OnlyYesGrants, YesNeedsFreshRequest}, ExitFail},
 	{"cycle.yaml", nil, ExitPass},
 	{"regex_unsampled.yaml", nil, ExitPass},
 }

@@ -9,8 +9,13 @@
 //   - P2: HELP is answered and changes no consent;
 //   - P3: no template is allowed unless the customer said YES to its topic;
 //   - P4: a redelivered message changes nothing;
+//   - P5: a consent grant from outside the chat re-opens nothing unless it
+//     is explicit (WhatsApp, the business, the topic) and newer than the
+//     customer's STOP, and never after a provider stop;
 //   - P6: no negative answer ("no", "later", "what?": flows.NegativeAnswers)
 //     records an opt-in in a state that asks for one.
+//   - P8: no consent from a YES to an expired opt-in request, or from a
+//     bare number where the prompt showed no numbered choices.
 //
 // A violation comes with the shortest conversation that shows it, replayed
 // on a fresh engine over memstore. Run is `optinbot test --compliance`;

@@ -104,6 +104,7 @@ func (e *engine) session(ctx context.Context) (bot.Session, error) {
 type world struct {
 	conv      bot.Conversation
 	consent   map[flows.Topic]bot.ConsentStatus // never changed once set: Commit replaces it
+	latest    map[flows.Topic]bot.LatestConsent // likewise
 	templates []bot.SentTemplate
 	processed *idList
 	now       time.Time
@@ -174,6 +175,7 @@ func (s *snapStore) LoadSession(ctx context.Context, business bot.BusinessID, cu
 	sess.Conversation = copyConversation(w.conv)
 	if len(w.consent) > 0 {
 		sess.Consent = maps.Clone(w.consent)
+		sess.Latest = maps.Clone(w.latest)
 	}
 	for _, t := range w.templates {
 		if !t.At.Before(since) {
@@ -201,11 +203,14 @@ func (s *snapStore) Commit(ctx context.Context, turn bot.Turn) error {
 	w.conv = copyConversation(turn.Conversation)
 	if len(turn.Consent) > 0 {
 		consent := make(map[flows.Topic]bot.ConsentStatus, len(w.consent)+len(turn.Consent))
+		latest := make(map[flows.Topic]bot.LatestConsent, len(w.consent)+len(turn.Consent))
 		maps.Copy(consent, w.consent)
+		maps.Copy(latest, w.latest)
 		for _, ev := range turn.Consent {
 			consent[ev.Topic] = ev.Status
+			latest[ev.Topic] = bot.LatestConsent{Status: ev.Status, Source: ev.Source, At: ev.At}
 		}
-		w.consent = consent
+		w.consent, w.latest = consent, latest
 	}
 	w.templates = append(w.templates, turn.Templates...)
 	return nil

@@ -42,7 +42,8 @@ const (
 )
 
 // Properties lists the properties in the order they are reported.
-var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored, OnlyYesGrants}
+var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored,
+	GrantNeedsFreshEvidence, OnlyYesGrants, YesNeedsFreshRequest}
 
 // Title says what the property demands, in a few words.
 func (p Property) Title() string {
@@ -59,6 +60,11 @@ func (p Property) Title() string {
 		return "only an affirmative answer records consent"
 	case EngineError:
 		return "the engine runs the flow"
+	}
+	for _, c := range nodeChecks {
+		if c.property == p {
+			return c.title
+		}
 	}
 	return string(p)
 }
@@ -208,6 +214,11 @@ type finding struct {
 	probe    class  // P1, P2: the probe input
 	template string // P3
 	message  string
+	// check, for the properties of nodeChecks, runs the probe that found
+	// the violation again on a walker at the node, returning what is
+	// wrong ("" if nothing); at, if set, is where the report points.
+	check func(w *walker) (string, error)
+	at    *flows.Pos
 }
 
 type explorer struct {
@@ -235,6 +246,11 @@ type explorer struct {
 	negativesProbed map[flows.StateName]bool
 	// visit, when set (by tests), sees every node explored.
 	visit func(*node)
+	// probes numbers the probes' inputs (probeID); probed holds what the
+	// nodeChecks already probed (one probe per what decides its outcome).
+	probes int
+	probed map[string]bool
+	shown  map[string][maxProbedNumber + 1]bool // numbersShown's cache
 }
 
 // promptPattern matches a state's prompt as sent, whatever its variables
@@ -804,9 +820,13 @@ func (x *explorer) report(p Property, f *finding) {
 
 // probeNode checks P3, P4 and P6 at a node: each declared template is
 // requested, the last message is redelivered, and in a state with an
-// opt_in transition each negative answer is sent, each on a copy.
+// opt_in transition each negative answer is sent, each on a copy; then the
+// properties of nodeChecks.
 func (x *explorer) probeNode(n *node) error {
 	if err := x.probeNegatives(n); err != nil {
+		return err
+	}
+	if err := x.probeChecks(n); err != nil {
 		return err
 	}
 	if _, done := x.found[TemplateNeedsYes]; !done {
@@ -1061,6 +1081,13 @@ func (x *explorer) replay(p Property, f *finding) (Violation, error) {
 		var pos flows.Pos
 		if msg, state, pos, err = x.tryNegative(w, f.probe.steps[0]); state != "" {
 			v.State, v.Pos = state, pos
+		}
+	default:
+		if f.check != nil {
+			msg, err = f.check(w)
+		}
+		if f.at != nil {
+			v.Pos = *f.at
 		}
 	}
 	if err != nil {

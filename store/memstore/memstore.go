@@ -72,6 +72,7 @@ func copyConversation(c bot.Conversation) bot.Conversation {
 	c.LastInboundAt = norm(c.LastInboundAt)
 	c.WindowClosedAt = norm(c.WindowClosedAt)
 	c.HeldSince = norm(c.HeldSince)
+	c.PromptExpires = norm(c.PromptExpires)
 	if c.Stop != nil {
 		stop := *c.Stop
 		stop.At = norm(stop.At)
@@ -113,8 +114,10 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 	for _, ev := range s.ledger[key] {
 		if sess.Consent == nil {
 			sess.Consent = map[flows.Topic]bot.ConsentStatus{}
+			sess.Latest = map[flows.Topic]bot.LatestConsent{}
 		}
 		sess.Consent[ev.Topic] = ev.Status
+		sess.Latest[ev.Topic] = bot.LatestConsent{Status: ev.Status, Source: ev.Source, At: ev.At}
 	}
 	for _, tpl := range s.templates[key] {
 		if !tpl.At.Before(since) {

@@ -204,10 +204,10 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 	r := s.rebind
 	s.q = queries{
 		loadConversation: r(`SELECT flow, flow_version, state, last_prompt, last_inbound_at, stop,
-				window_closed_at, held_since, timers, vars, handoff
+				window_closed_at, held_since, timers, vars, handoff, prompt_expires_at
 			FROM conversations WHERE business = ? AND customer = ?`),
 		// The latest event of each topic, by commit order.
-		loadConsent: r(`SELECT e.topic, e.status FROM consent_events e
+		loadConsent: r(`SELECT e.topic, e.status, e.source, e.at FROM consent_events e
 			WHERE e.business = ? AND e.customer = ? AND e.seq = (
 				SELECT MAX(l.seq) FROM consent_events l
 				WHERE l.business = e.business AND l.customer = e.customer AND l.topic = e.topic)`),
@@ -217,14 +217,15 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 		markProcessed: r(`INSERT INTO processed_inputs (business, dedup_id, processed_at) VALUES (?, ?, ?) ON CONFLICT (business, dedup_id) DO NOTHING`),
 		upsertConversation: r(`INSERT INTO conversations
 			(business, customer, flow, flow_version, state, last_prompt, last_inbound_at, stop,
-				window_closed_at, held_since, timers, vars, handoff, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				window_closed_at, held_since, timers, vars, handoff, prompt_expires_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (business, customer) DO UPDATE SET
 				flow = excluded.flow, flow_version = excluded.flow_version, state = excluded.state,
 				last_prompt = excluded.last_prompt, last_inbound_at = excluded.last_inbound_at,
 				stop = excluded.stop, window_closed_at = excluded.window_closed_at,
 				held_since = excluded.held_since, timers = excluded.timers, vars = excluded.vars,
-				handoff = excluded.handoff, updated_at = excluded.updated_at`),
+				handoff = excluded.handoff, prompt_expires_at = excluded.prompt_expires_at,
+				updated_at = excluded.updated_at`),
 		pending: r(`SELECT effect FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`),
 		prune:   r(`DELETE FROM processed_inputs WHERE processed_at < ?`),
 		// published_at IS NOT NULL spells out what the partial index
@@ -297,11 +298,14 @@ type conversationRow struct {
 	Timers         []byte `db:"timers"`
 	Vars           []byte `db:"vars"`
 	Handoff        string `db:"handoff"`
+	PromptExpires  dbTime `db:"prompt_expires_at"`
 }
 
 type consentRow struct {
 	Topic  string `db:"topic"`
 	Status string `db:"status"`
+	Source string `db:"source"`
+	At     dbTime `db:"at"`
 }
 
 type templateRow struct {
@@ -326,6 +330,7 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 			FlowName: conv.Flow, FlowVersion: conv.FlowVersion, State: flows.StateName(conv.State),
 			LastPrompt: conv.LastPrompt, LastInboundAt: conv.LastInboundAt.t,
 			WindowClosedAt: conv.WindowClosedAt.t, HeldSince: conv.HeldSince.t,
+			PromptExpires: conv.PromptExpires.t,
 		}
 		if conv.Stop != nil {
 			var stop bot.StopRecord
@@ -361,8 +366,10 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 	for _, c := range consent {
 		if sess.Consent == nil {
 			sess.Consent = make(map[flows.Topic]bot.ConsentStatus, len(consent))
+			sess.Latest = make(map[flows.Topic]bot.LatestConsent, len(consent))
 		}
 		sess.Consent[flows.Topic(c.Topic)] = bot.ConsentStatus(c.Status)
+		sess.Latest[flows.Topic(c.Topic)] = bot.LatestConsent{Status: bot.ConsentStatus(c.Status), Source: bot.Source(c.Source), At: c.At.t}
 	}
 
 	var templates []templateRow
@@ -465,7 +472,8 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	c := turn.Conversation
 	if _, err := tx.ExecContext(ctx, s.q.upsertConversation, turn.Business, turn.Customer, c.FlowName, c.FlowVersion,
 		c.State, c.LastPrompt, s.nullTimeArg(c.LastInboundAt), stop,
-		s.nullTimeArg(c.WindowClosedAt), s.nullTimeArg(c.HeldSince), timersJSON, varsJSON, c.Handoff, atArg); err != nil {
+		s.nullTimeArg(c.WindowClosedAt), s.nullTimeArg(c.HeldSince), timersJSON, varsJSON, c.Handoff,
+		s.nullTimeArg(c.PromptExpires), atArg); err != nil {
 		return fail("save conversation", err)
 	}
 	// The timers table mirrors the conversation's Timers: replaced whole.

@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"DeliveriesAndMessageStatus", testDeliveries},
 		{"DeliveriesWithDuplicateDedupID", testDeliveriesDuplicate},
 		{"ConsentDerivesFromLedger", testConsentFromLedger},
+		{"LatestConsentSourceAndTime", testLatestConsent},
 		{"IsolationPerBusinessAndCustomer", testIsolation},
 		{"ConsentEventsExact", testConsentEventsExact},
 		{"LedgerAppendOnly", testLedgerAppendOnly},
@@ -245,6 +246,7 @@ func testRoundTrip(t *testing.T, s Store) {
 		FlowName: "retail", FlowVersion: "3f2a9c1b7d0e", State: "stopped",
 		LastPrompt:    "You're unsubscribed. Reply START to resubscribe.\nÇa va? 日本語",
 		LastInboundAt: t0.Add(-time.Minute + 7*time.Microsecond),
+		PromptExpires: t0.Add(23*time.Hour + 7*time.Microsecond),
 		Stop: &bot.StopRecord{At: t0.Add(-time.Minute + 7*time.Microsecond), ByProvider: false,
 			Restorable: []flows.Topic{"order_updates", "promotions"},
 			Prompt:     "You're unsubscribed. Reply START to resubscribe."},
@@ -713,6 +715,35 @@ func testConsentFromLedger(t *testing.T, s Store) {
 		map[flows.Topic]bot.ConsentStatus{"order_updates": bot.OptedOut, "promotions": bot.OptedIn})
 }
 
+// testLatestConsent: the session's Latest is the latest event of each
+// topic by commit order, with its source and time (UTC, microseconds).
+func testLatestConsent(t *testing.T, s Store) {
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	at := time.Date(2026, 3, 4, 5, 6, 7, 987654321, kolkata)
+	yes := event("l1", acme, phone, "order_updates", bot.OptedIn, at)
+	stop := event("l2", acme, phone, "promotions", bot.OptedOut, at)
+	stop.Source = bot.SourceProvider
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "l-1", Conversation: conversation("", at), At: at,
+		Consent: []bot.ConsentEvent{yes, stop}})
+	later := at.Add(time.Hour)
+	// A later commit with an older At still wins, as for Consent.
+	web := event("l3", acme, phone, "order_updates", bot.OptedOut, at.Add(-time.Hour))
+	web.Source = bot.SourceWeb
+	commit(t, s, bot.Turn{Business: acme, Customer: phone, DedupID: "l-2", Conversation: conversation("", later), At: later,
+		Consent: []bot.ConsentEvent{web}})
+	got := load(t, s, acme, phone, t0)
+	equal(t, "latest", got.Latest, map[flows.Topic]bot.LatestConsent{
+		"order_updates": {Status: bot.OptedOut, Source: bot.SourceWeb, At: Norm(at.Add(-time.Hour))},
+		"promotions":    {Status: bot.OptedOut, Source: bot.SourceProvider, At: Norm(at)},
+	})
+	for topic, l := range got.Latest {
+		if got.Consent[topic] != l.Status {
+			t.Errorf("topic %s: Consent %s, Latest %s", topic, got.Consent[topic], l.Status)
+		}
+	}
+	equal(t, "latest of a customer without consent", load(t, s, acme, userID, t0).Latest, map[flows.Topic]bot.LatestConsent(nil))
+}
+
 func testIsolation(t *testing.T, s Store) {
 	type who struct {
 		b bot.BusinessID
@@ -747,6 +778,7 @@ func testIsolation(t *testing.T, s Store) {
 		want := bot.Session{Business: w.b, Customer: w.c,
 			Conversation:    conversation(flows.StateName(fmt.Sprintf("state%d", i)), at),
 			Consent:         map[flows.Topic]bot.ConsentStatus{topic: st},
+			Latest:          map[flows.Topic]bot.LatestConsent{topic: {Status: st, Source: bot.SourceInChannel, At: at}},
 			RecentTemplates: []bot.SentTemplate{{At: at, Topic: topic}},
 		}
 		equal(t, fmt.Sprintf("session %s/%s", w.b, w.c), load(t, s, w.b, w.c, t0.Add(-time.Hour)), want)
@@ -1310,6 +1342,7 @@ func testNoAliasing(t *testing.T, s Store) {
 	wantConv.Stop = &bot.StopRecord{At: t0, Restorable: []flows.Topic{"order_updates", "promotions"}, Prompt: "bye"}
 	want := bot.Session{Business: acme, Customer: phone, Conversation: wantConv,
 		Consent:         map[flows.Topic]bot.ConsentStatus{"order_updates": bot.OptedIn},
+		Latest:          map[flows.Topic]bot.LatestConsent{"order_updates": {Status: bot.OptedIn, Source: bot.SourceInChannel, At: t0}},
 		RecentTemplates: []bot.SentTemplate{{At: t0, Topic: "order_updates"}}}
 	wantEv := event("ev-1", acme, phone, "order_updates", bot.OptedIn, t0)
 	wantLedger := []bot.ConsentEvent{wantEv}
