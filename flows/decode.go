@@ -14,7 +14,7 @@ import (
 // (the order of "allowed keys are ..." in messages).
 var (
 	flowKeys       = []string{"name", "business", "language", "help", "messages", "keywords", "vars", "fragments", "topics", "templates", "start", "states"}
-	messageKeys    = []string{"stopped", "restarted", "not_stopped"}
+	messageKeys    = []string{"stopped", "restarted", "not_stopped", "confirm_stop", "stop_declined"}
 	keywordSetKeys = []string{"opt_out", "opt_in", "help", "polite"}
 	topicKeys      = []string{"category", "description", "aliases", "frequency_cap", "granted_by"}
 	templateKeys   = []string{"name", "language", "topic"}
@@ -110,7 +110,7 @@ func (l *loader) header(root *yaml.Node, fs fieldMap, f *Flow) {
 // messages decodes the wording of the global keyword answers.
 func (l *loader) messages(n *yaml.Node) Messages {
 	var m Messages
-	n, ok := l.mapping(n, "messages", "a mapping with stopped, restarted and not_stopped")
+	n, ok := l.mapping(n, "messages", "a mapping with stopped, restarted, not_stopped, confirm_stop and stop_declined")
 	if !ok {
 		return m
 	}
@@ -119,6 +119,8 @@ func (l *loader) messages(n *yaml.Node) Messages {
 		func(m *Messages) *string { return &m.Stopped },
 		func(m *Messages) *string { return &m.Restarted },
 		func(m *Messages) *string { return &m.NotStopped },
+		func(m *Messages) *string { return &m.ConfirmStop },
+		func(m *Messages) *string { return &m.StopDeclined },
 	}
 	for i, key := range messageKeys {
 		fd, ok := fs.Get(key)

@@ -76,6 +76,11 @@ type Messages struct {
 	Stopped    string // confirms an opt-out keyword
 	Restarted  string // confirms START/UNSTOP
 	NotStopped string // answers START when there is nothing to restore
+	// ConfirmStop asks whether the customer wants to stop, when a message
+	// looked like an opt-out without being a certain one ("stop it").
+	ConfirmStop string
+	// StopDeclined answers a NO to ConfirmStop: nothing changed.
+	StopDeclined string
 
 	// Variants are the wording in other languages, by language: a field
 	// of a variant is empty when that message has no wording in its
@@ -100,6 +105,12 @@ func (m Messages) For(lang string) Messages {
 	}
 	if v.NotStopped != "" {
 		out.NotStopped = v.NotStopped
+	}
+	if v.ConfirmStop != "" {
+		out.ConfirmStop = v.ConfirmStop
+	}
+	if v.StopDeclined != "" {
+		out.StopDeclined = v.StopDeclined
 	}
 	return out
 }

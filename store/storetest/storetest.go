@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"WindowClosedAndHeldSince", testWindowAndHold},
 		{"TimersRoundTrip", testTimersRoundTrip},
 		{"VarsAndHandoffRoundTrip", testVarsAndHandoff},
+		{"StopQuestionRoundTrip", testStopAsked},
 		{"DueTimers", testDueTimers},
 		{"DueTimersFollowCommits", testDueTimersFollowCommits},
 		{"TimersWithDuplicateDedupID", testTimersDuplicate},
