@@ -730,11 +730,15 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 		add(defaults[l].Phrases, rankOptOut, true, l, &k.phrases)
 	}
 	for _, l := range shippedLanguages {
-		add(defaults[l].Unsure, rankUncertain, true, l, &k.uncertain)
+		if slices.Contains(langs, l) {
+			add(defaults[l].Unsure, rankUncertain, true, l, &k.uncertain)
+		} else {
+			add(slices.DeleteFunc(slices.Clone(defaults[l].Unsure), shortWord), rankUncertain, true, l, &k.uncertain)
+		}
 	}
 	for _, l := range shippedLanguages {
 		if !slices.Contains(langs, l) {
-			add(defaults[l].OptOut, rankUncertain, true, l, &k.uncertain)
+			add(slices.DeleteFunc(slices.Clone(defaults[l].OptOut), shortWord), rankUncertain, true, l, &k.uncertain)
 		}
 	}
 	for _, ls := range optIn {
@@ -770,6 +774,23 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 		*list = slices.Compact(*list)
 	}
 	return k
+}
+
+// shortWord reports whether w is one Latin word of three letters or fewer
+// (RET, DUR, TD): in a language the flow does not speak, such a word is
+// more likely a name or another language's word than an opt-out, so it
+// counts only where its language is active.
+func shortWord(w string) bool {
+	n := Normalize(w)
+	if len(n) > 3 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] >= utf8.RuneSelf || n[i] == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // spellings returns a phrase normalised and, when it has a dotless ı

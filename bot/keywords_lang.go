@@ -97,7 +97,7 @@ var defaults = map[string]languageDefaults{
 			"detener los mensajes", "cancelar mensajes", "cancelar los mensajes",
 		},
 		Unsure: []string{"basta", "ya basta", "no mas", "para", "para ya", "detente", "detener", "dejame en paz",
-			"cancelar suscripcion", "cancelar mi suscripcion", "fin", "como me doy de baja"},
+			"cancelar suscripcion", "cancelar mi suscripcion", "como me doy de baja"},
 		OptIn:  []string{"START", "UNSTOP", "REANUDAR"},
 		Help:   []string{"AYUDA"},
 		Polite: []string{"por favor", "gracias"},
@@ -308,7 +308,7 @@ var defaults = map[string]languageDefaults{
 		},
 		Unsure:       []string{"dur", "yeter", "iptal et", "vazgeç", "rahatsız etmeyin", "beni rahat bırakın"},
 		OptIn:        []string{"START", "UNSTOP", "TEKRAR BAŞLA"},
-		Help:         []string{"YARDIM"},
+		Help:         []string{"yardım"}, // lower case with ı: YARDIM and yardım both match
 		Polite:       []string{"lütfen", "teşekkürler", "teşekkür ederim", "sağol", "sağolun"},
 		Yes:          []string{"evet", "tamam", "olur", "onaylıyorum", "onayla", "ok"},
 		No:           []string{"hayır", "yok", "devam", "devam et", "durma"},
