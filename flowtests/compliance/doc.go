@@ -8,7 +8,10 @@
 //   - P1: STOP leaves every topic of the business opted_out and is confirmed;
 //   - P2: HELP is answered and changes no consent;
 //   - P3: no template is allowed unless the customer said YES to its topic;
-//   - P4: a redelivered message changes nothing.
+//   - P4: a redelivered message changes nothing;
+//   - P7: a near-miss opt-out ("Unsubscribe me", "basta", "🛑", "sair"…)
+//     opts out or asks whether to stop, never grants consent or gets a
+//     flow answer, and a YES to that question is no opt-in.
 //
 // A violation comes with the shortest conversation that shows it, replayed
 // on a fresh engine over memstore. Run is `optinbot test --compliance`;

@@ -42,7 +42,7 @@ const (
 )
 
 // Properties lists the properties in the order they are reported.
-var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored}
+var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored, NearMissOptOut}
 
 // Title says what the property demands, in a few words.
 func (p Property) Title() string {
@@ -55,6 +55,8 @@ func (p Property) Title() string {
 		return "no template without the customer's YES"
 	case DuplicateIgnored:
 		return "a redelivered message changes nothing"
+	case NearMissOptOut:
+		return "a near-miss opt-out opts out or asks whether to stop"
 	case EngineError:
 		return "the engine runs the flow"
 	}
@@ -205,6 +207,9 @@ type finding struct {
 	probe    class  // P1, P2: the probe input
 	template string // P3
 	message  string
+	// recheck checks P7 again at the end of the replayed path to n,
+	// sending what it sends.
+	recheck func(w *walker) (string, error)
 }
 
 type explorer struct {
@@ -228,6 +233,8 @@ type explorer struct {
 	entered  map[flows.StateName]bool
 	// grantedAt caches grantingTransition.
 	grantedAt map[string]grantSite
+	// nearMiss holds the shapes P7 has probed (see nearMissShape).
+	nearMiss map[string]bool
 	// visit, when set (by tests), sees every node explored.
 	visit func(*node)
 }
@@ -637,6 +644,9 @@ func (x *explorer) key(sess bot.Session, grants map[flows.Topic]grant) string {
 		slices.Sort(r)
 		fmt.Fprintf(&b, "|stop:%t:%v", s.ByProvider, r)
 	}
+	if c.StopAsked != nil {
+		b.WriteString("|asked") // the next message answers the question whether to stop
+	}
 	return b.String()
 }
 
@@ -820,7 +830,7 @@ func (x *explorer) probeNode(n *node) error {
 			x.report(DuplicateIgnored, &finding{n: n, message: msg})
 		}
 	}
-	return nil
+	return x.probeNearMiss(n)
 }
 
 // tryTemplate requests a template and returns what is wrong if it was
@@ -1043,6 +1053,8 @@ func (x *explorer) replay(p Property, f *finding) (Violation, error) {
 		msg, err = x.tryTemplate(w, tpl)
 	case DuplicateIgnored:
 		msg, err = x.tryRedeliver(w)
+	case NearMissOptOut:
+		msg, err = f.recheck(w)
 	}
 	if err != nil {
 		return Violation{}, err
