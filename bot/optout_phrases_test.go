@@ -349,3 +349,23 @@ func TestStopQuestionInTheCustomersLanguage(t *testing.T) {
 		t.Errorf("question: %q", got)
 	}
 }
+
+// Whatever the customer answers to the question whether to stop, asked
+// in the opt-in request, it records no opt-in.
+func FuzzNoOptInAfterStopQuestion(f *testing.F) {
+	for _, s := range []string{"yes", "Yes please!", "sure", "si", "ok", "y", "yeah", "no", "STOP", "START", "HELP",
+		"where is my parcel?", "🛑", "", "YES YES", "okay thanks", "yes no"} {
+		f.Add(s)
+	}
+	fl, src := loadExample(&testing.T{}, examples.Retail)
+	f.Fuzz(func(t *testing.T, answer string) {
+		h := newHarness(t, fl, src, bot.Caps{})
+		h.say(alice, "hi")
+		h.say(alice, "stop it")
+		for _, ev := range consentOf(h.say(alice, answer)) {
+			if ev.Status == bot.OptedIn {
+				t.Fatalf("%q after the question opted in: %+v", answer, ev)
+			}
+		}
+	})
+}
