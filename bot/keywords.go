@@ -256,7 +256,6 @@ type PhraseMatcher struct {
 	firsts     map[string]struct{} // the first words of phrases and polite phrases
 	phraseLens []int               // distinct word counts of phrases, descending
 	politeLens []int               // distinct word counts of polite phrases, descending
-	wide       bool                // some polite phrase is for wide phrases only
 }
 
 // phraseEntry is a phrase as it was given, with the rank of its kind (lower
@@ -284,27 +283,30 @@ func NewPhraseMatcher(phrases, polite []string) *PhraseMatcher {
 }
 
 func newPhraseMatcher() *PhraseMatcher {
-	return &PhraseMatcher{phrases: make(map[string]phraseEntry), polite: make(map[string]bool)}
+	return newPhraseMatcherSize(0)
+}
+
+func newPhraseMatcherSize(n int) *PhraseMatcher {
+	return &PhraseMatcher{phrases: make(map[string]phraseEntry, n), polite: make(map[string]bool)}
 }
 
 // addPolite adds polite phrases; wideOnly ones surround wide phrases only.
 // A polite phrase given both ways is allowed around every phrase.
 func (m *PhraseMatcher) addPolite(polite []string, wideOnly bool) {
 	for _, p := range polite {
-		n := Normalize(p)
+		n := spellings(p)[0]
 		if n == "" {
 			continue
 		}
 		if only, seen := m.polite[n]; !seen || only && !wideOnly {
 			m.polite[n] = wideOnly
 		}
-		m.wide = m.wide || wideOnly
 	}
 }
 
 // add adds a phrase under its normalised form; see addKey.
 func (m *PhraseMatcher) add(e phraseEntry) bool {
-	return m.addKey(Normalize(e.phrase), e)
+	return m.addKey(spellings(e.phrase)[0], e)
 }
 
 // addKey adds a phrase under key unless a phrase is already there with a
@@ -677,7 +679,9 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 	active := map[string]bool{} // normalised active opt-out words
 	for _, ls := range optOut {
 		for _, w := range ls.words {
-			active[Normalize(w)] = true
+			for _, n := range spellings(w) {
+				active[n] = true
+			}
 		}
 	}
 	// Default words an active language's list leaves out: answers of the
@@ -685,13 +689,15 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 	dropped := map[string]bool{}
 	for _, l := range langs {
 		for _, w := range defaults[l].OptOut {
-			if n := Normalize(w); !active[n] {
-				dropped[n] = true
+			for _, n := range spellings(w) {
+				if !active[n] {
+					dropped[n] = true
+				}
 			}
 		}
 	}
 
-	m := newPhraseMatcher()
+	m := newPhraseMatcherSize(2048)
 	m.addPolite(polite, false)
 	var foreignPolite []string
 	for _, l := range shippedLanguages {
@@ -749,7 +755,6 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 	}
 	m.finish()
 	squeezed.polite = m.polite
-	squeezed.wide = m.wide
 	squeezed.finish()
 	k.polite = sortedKeys(m.polite)
 	k.polite = slices.DeleteFunc(k.polite, func(p string) bool { return m.polite[p] })
@@ -781,7 +786,7 @@ func NewKeywords(language string, sets map[string]flows.KeywordSet) *Keywords {
 // more likely a name or another language's word than an opt-out, so it
 // counts only where its language is active.
 func shortWord(w string) bool {
-	n := Normalize(w)
+	n := spellings(w)[0]
 	if len(n) > 3 {
 		return false
 	}
@@ -796,12 +801,33 @@ func shortWord(w string) bool {
 // spellings returns a phrase normalised and, when it has a dotless ı
 // (Turkish), the same with i: "ÇIK" normalises to "cik", "çık" to "cık".
 func spellings(phrase string) []string {
+	if s, ok := defaultSpellings[phrase]; ok {
+		return s
+	}
+	return spell(phrase)
+}
+
+func spell(phrase string) []string {
 	n := Normalize(phrase)
 	if strings.ContainsRune(n, 'ı') {
 		return []string{n, strings.ReplaceAll(n, "ı", "i")}
 	}
 	return []string{n}
 }
+
+// defaultSpellings holds the spellings of every entry of the defaults,
+// worked out once rather than for every flow.
+var defaultSpellings = func() map[string][]string {
+	out := map[string][]string{}
+	for _, d := range defaults {
+		for _, list := range [][]string{d.OptOut, d.Phrases, d.Unsure, d.OptIn, d.Help, d.Polite, d.Yes, d.No} {
+			for _, w := range list {
+				out[w] = spell(w)
+			}
+		}
+	}
+	return out
+}()
 
 // maxNearMiss is the longest normalised message, in bytes, in which the
 // engine looks for a spelled-out or stretched opt-out word ("s t o p",
