@@ -385,3 +385,42 @@ func TestDefaultKeywordsGolden(t *testing.T) {
 		t.Errorf("%s is out of date (run with -update-keywords if the change is intended)", keywordsGoldenPath)
 	}
 }
+
+// The near-miss look-ups stay on the stack: matching allocates nothing,
+// whatever the message.
+func TestNearMissAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled() {
+		t.Skip("allocation counts are not meaningful with coverage or -race")
+	}
+	k := NewKeywords("en", nil)
+	for _, in := range []string{"s t o p", "stooop please", "hello", "a b", "where is my order", "sair", "stop it",
+		"stoooooooooooooooooooooooooooooooooop"} {
+		n := Normalize(in)
+		if got := testing.AllocsPerRun(100, func() { k.MatchMessage(in, n) }); got != 0 {
+			t.Errorf("MatchMessage(%q): %v allocations, want 0", in, got)
+		}
+	}
+}
+
+// BenchmarkMatchNearMiss: messages that take the near-miss paths, in an
+// English flow: a phrase, an uncertain word of another language, a
+// spelled-out and a stretched STOP, a stop sign, and a sentence that is
+// none of them.
+func BenchmarkMatchNearMiss(b *testing.B) {
+	k := NewKeywords("en", nil)
+	for _, m := range []struct{ name, text string }{
+		{"phrase", "Please stop sending me messages"},
+		{"foreign", "sair"},
+		{"spelled", "s t o p"},
+		{"stretched", "Stooop"},
+		{"stop-sign", "🛑"},
+		{"sentence", "Hi, where is my order? It was supposed to arrive yesterday."},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkMatch = k.Match(m.text)
+			}
+		})
+	}
+}
