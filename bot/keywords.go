@@ -253,7 +253,7 @@ type PhraseMatcher struct {
 	// only around wide phrases (Keywords' polite words of languages the
 	// flow does not speak).
 	polite     map[string]bool
-	firsts     map[string]struct{} // the first words of phrases and polite phrases
+	firsts     map[string]struct{} // the first words of phrases and polite phrases; nil for a few phrases
 	phraseLens []int               // distinct word counts of phrases, descending
 	politeLens []int               // distinct word counts of polite phrases, descending
 }
@@ -328,12 +328,19 @@ func (m *PhraseMatcher) addKey(key string, e phraseEntry) bool {
 	return !dup
 }
 
+// minFirsts is how many phrases a matcher needs to filter messages by
+// their first word.
+const minFirsts = 32
+
 // finish computes the word counts and first words Match tries. The
 // wide-only polite words that are also polite for every phrase were made
 // so by addPolite.
 func (m *PhraseMatcher) finish() {
 	m.phraseLens = wordCounts(m.phrases)
 	m.politeLens = wordCounts(m.polite)
+	if len(m.phrases) < minFirsts {
+		return // a transition's few keywords: the filter would cost more than it saves
+	}
 	m.firsts = make(map[string]struct{}, len(m.phrases)+len(m.polite))
 	for _, set := range []map[string]bool{keysOf(m.phrases), m.polite} {
 		for s := range set {
@@ -393,7 +400,7 @@ func (m *PhraseMatcher) find(s string) (best phraseEntry, found bool) {
 	}
 	// Every match starts with a phrase or a polite word: most messages
 	// that are no keyword end here, on one map look-up.
-	if _, ok := m.firsts[t.span(s, 0, 1)]; !ok {
+	if _, ok := m.firsts[t.span(s, 0, 1)]; !ok && m.firsts != nil {
 		return phraseEntry{}, false
 	}
 	n := t.n
