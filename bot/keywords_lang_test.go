@@ -424,3 +424,12 @@ func BenchmarkMatchNearMiss(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNewKeywords builds a Spanish flow's keywords: once per business
+// at start (and per flowtest engine), never per message.
+func BenchmarkNewKeywords(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		NewKeywords("es", nil)
+	}
+}
