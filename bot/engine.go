@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -213,14 +214,24 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	// A customer who writes keeps a handoff going.
 	biz.touchHandoff(b)
 	normalized := Normalize(in.Text)
+	// Whatever the customer writes answers the question whether to stop,
+	// or goes on past it: either way it lapses.
+	asked := b.turn.Conversation.StopAsked
+	b.turn.Conversation.StopAsked = nil
 	if in.ButtonID == "" {
-		m := biz.Keywords.MatchNormalized(normalized)
-		if m.Kind != KeywordNone {
+		m := biz.Keywords.MatchMessage(in.Text, normalized)
+		if asked != nil && biz.answerStopQuestion(b, conv, in, normalized, m, asked) {
+			return b.done()
+		}
+		if m.Kind != KeywordNone && m.Kind != KeywordUncertainOptOut {
 			biz.learnLanguage(&b.turn.Conversation, m.Language)
 		}
 		switch m.Kind {
 		case KeywordOptOut:
-			biz.stop(b, conv, in, m.Keyword)
+			biz.stop(b, conv, in, "keyword "+strings.ToUpper(m.Keyword), b.turn.Conversation.LastPrompt)
+			return b.done()
+		case KeywordUncertainOptOut:
+			biz.askStop(b, in, m)
 			return b.done()
 		case KeywordOptIn:
 			biz.restart(b, in, m.Keyword)
@@ -236,9 +247,105 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	return b.done()
 }
 
+// askStop asks the customer whether they want to stop, because their
+// message looked like an opt-out without being a certain one. It changes
+// neither consent nor the flow: the question waits for the next message.
+func (biz *Business) askStop(b *turnBuilder, in Inbound, m Match) {
+	c := &b.turn.Conversation
+	text, lang := biz.stopWording(c, m.Language, func(m flows.Messages) string { return m.ConfirmStop },
+		func(d languageDefaults) string { return d.ConfirmStop })
+	c.StopAsked = &StopQuestion{At: b.now, Text: in.Text, Prompt: text, Language: lang}
+	b.reply(in.ID, flows.Prompt{Text: text})
+}
+
+// answerStopQuestion takes the customer's message as the answer to the
+// question whether to stop, if it is one, and reports whether it was. An
+// opt-out keyword, an uncertain opt-out again, a YES ("yes", "sí, por
+// favor", "ok") and any text that the flow's current state would take as
+// an opt-in confirm the stop: a YES to "do you want to stop?" is never an
+// opt-in. A NO ("no", "don't stop") keeps everything as it was. Anything
+// else is not an answer: it goes to the global keywords and the flow as
+// if the question had not been asked.
+func (biz *Business) answerStopQuestion(b *turnBuilder, conv *Machine, in Inbound, normalized string, m Match, asked *StopQuestion) bool {
+	trigger := func(word string) string {
+		return fmt.Sprintf("confirm_stop %s after %q", strings.ToUpper(word), asked.Text)
+	}
+	switch {
+	case m.Kind == KeywordOptOut:
+		biz.stop(b, conv, in, trigger(m.Keyword), asked.Prompt)
+	case biz.Keywords.DeclinesStop(normalized):
+		text, _ := biz.stopWording(&b.turn.Conversation, asked.Language, func(m flows.Messages) string { return m.StopDeclined },
+			func(d languageDefaults) string { return d.StopDeclined })
+		b.reply(in.ID, flows.Prompt{Text: text})
+	case m.Kind == KeywordUncertainOptOut:
+		biz.stop(b, conv, in, trigger(m.Keyword), asked.Prompt)
+	case biz.Keywords.ConfirmsStop(normalized), biz.wouldOptIn(b, conv, in, normalized):
+		biz.stop(b, conv, in, trigger(normalized), asked.Prompt)
+	default:
+		return false
+	}
+	return true
+}
+
+// wouldOptIn reports whether the conversation's current state would take
+// the typed message by a transition that records an opt-in.
+func (biz *Business) wouldOptIn(b *turnBuilder, m *Machine, in Inbound, normalized string) bool {
+	c := &b.turn.Conversation
+	if c.State == "" || m == nil {
+		return false
+	}
+	cs := m.states[c.State]
+	if cs == nil {
+		return false
+	}
+	// A digit counts as a button here: an answer that might opt in confirms
+	// the stop rather than grant consent.
+	mv, _ := cs.match("", "", in.Text, normalized, func(int) bool { return true })
+	return mv != nil && mv.t.OptIn != ""
+}
+
+// stopWording is the wording of the question whether to stop (or of the
+// answer to a NO) with the business's name: in the conversation's
+// language, and first in lang, the language of the customer's phrase, when
+// that differs and the flow or the engine has a wording in it. It returns
+// the text and the language it put first ("" when none). pick selects the
+// flow's wording, def the engine's default; the flow's wins in its
+// languages, the engine's covers the others, and English the rest.
+func (biz *Business) stopWording(c *Conversation, lang string, pick func(flows.Messages) string, def func(languageDefaults) string) (string, string) {
+	f := biz.Machine.Flow
+	own := language(c, f)
+	in := func(l string) string {
+		if v, ok := f.Messages.Variants[l]; ok && pick(v) != "" {
+			return pick(v)
+		}
+		if l == f.Language && pick(f.Messages) != "" {
+			return pick(f.Messages)
+		}
+		if d, ok := defaults[l]; ok {
+			return def(d)
+		}
+		return ""
+	}
+	text := cmp.Or(in(own), pick(f.Messages), in(f.Language), def(defaults["en"]))
+	text = biz.wording(text, text)
+	if lang == "" || lang == own {
+		return text, ""
+	}
+	first := in(lang)
+	if first == "" {
+		return text, ""
+	}
+	first = biz.wording(first, first)
+	if first == text {
+		return text, ""
+	}
+	return first + "\n\n" + text, lang
+}
+
 // stop ends every WhatsApp permission of the business, ends the
-// conversation and confirms.
-func (biz *Business) stop(b *turnBuilder, conv *Machine, in Inbound, keyword string) {
+// conversation and confirms. trigger and prompt are the evidence: what the
+// customer wrote that counts as a STOP, and what they had been shown.
+func (biz *Business) stop(b *turnBuilder, conv *Machine, in Inbound, trigger, prompt string) {
 	c := &b.turn.Conversation
 	var restorable []flows.Topic
 	for _, t := range biz.topics(b.sess) {
@@ -257,8 +364,8 @@ func (biz *Business) stop(b *turnBuilder, conv *Machine, in Inbound, keyword str
 	for _, t := range biz.topics(b.sess) {
 		b.recordConsent(ConsentEvent{
 			Topic: t, Category: biz.category(conv, t), Status: OptedOut, Source: SourceInChannel,
-			Trigger: "keyword " + strings.ToUpper(keyword), InboundID: in.ID, InboundText: in.Text,
-			Prompt: c.LastPrompt, FlowName: flowName, FlowVersion: flowVersion,
+			Trigger: trigger, InboundID: in.ID, InboundText: in.Text,
+			Prompt: prompt, FlowName: flowName, FlowVersion: flowVersion,
 		})
 	}
 	confirmation := biz.wording(biz.messages(c).Stopped, DefaultStopped)
@@ -602,6 +709,9 @@ func (biz *Business) HandleTimer(conv *Machine, s *Session, timer Timer, now tim
 		return b.done()
 	}
 	mv := &cs.moves[timer.Transition]
+	// The flow speaks again: a later YES answers it, not an old question
+	// whether to stop.
+	c.StopAsked = nil
 	trigger := "timer after " + mv.t.After.String()
 	if mv.t.BeforeWindowCloses > 0 {
 		trigger = "timer before_window_closes " + mv.t.BeforeWindowCloses.String()
@@ -651,6 +761,9 @@ func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time)
 		if r.Kind == KindTemplate {
 			b.turn.Templates = append(b.turn.Templates, SentTemplate{At: now, Topic: out.Topic})
 		}
+		// The business speaks: a later YES answers it, not an old question
+		// whether to stop.
+		b.turn.Conversation.StopAsked = nil
 	}
 	b.replies = append(b.replies, e)
 	return b.done(), nil

@@ -107,6 +107,27 @@ type Conversation struct {
 	// The handoff's timer (in Timers, with Handoff set) says when and where
 	// the bot resumes.
 	Handoff string `json:"handoff,omitempty"`
+	// StopAsked is the question whether the customer wants to stop, while
+	// it waits for their answer: asked when a message looked like an
+	// opt-out without being a certain one ("stop it", "basta"). Their next
+	// message answers it or goes on with the flow; either way it lapses,
+	// and so it does when the bot sends anything else.
+	StopAsked *StopQuestion `json:"stop_asked,omitempty"`
+}
+
+// StopQuestion is a pending question whether the customer wants to stop
+// every message of the business. It changes neither consent nor the flow.
+type StopQuestion struct {
+	At time.Time `json:"at"`
+	// Text is the customer's message that looked like an opt-out.
+	Text string `json:"text"`
+	// Prompt is the question as sent: the prompt on record if the
+	// customer confirms.
+	Prompt string `json:"prompt"`
+	// Language is the language of the message's phrase when the question
+	// was also asked in it ("" when it was asked in the conversation's
+	// language alone), so that the answer to a NO is in it too.
+	Language string `json:"language,omitempty"`
 }
 
 // Timer is a pending time transition of the conversation's current state,

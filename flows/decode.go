@@ -15,7 +15,7 @@ import (
 // (the order of "allowed keys are ..." in messages).
 var (
 	flowKeys       = []string{"name", "business", "language", "help", "opt_in_expiry", "messages", "handoff", "keywords", "vars", "fragments", "topics", "templates", "start", "states"}
-	messageKeys    = []string{"stopped", "restarted", "not_stopped", "handoff", "handoff_timeout", "handoff_released"}
+	messageKeys    = []string{"stopped", "restarted", "not_stopped", "handoff", "handoff_timeout", "handoff_released", "confirm_stop", "stop_declined"}
 	keywordSetKeys = []string{"opt_out", "opt_in", "help", "polite"}
 	topicKeys      = []string{"category", "description", "aliases", "frequency_cap", "granted_by"}
 	templateKeys   = []string{"name", "language", "topic"}
@@ -143,7 +143,7 @@ func (l *loader) optInExpiry(n *yaml.Node) time.Duration {
 // messages decodes the wording of the global keyword answers.
 func (l *loader) messages(n *yaml.Node) Messages {
 	var m Messages
-	n, ok := l.mapping(n, "messages", "a mapping with stopped, restarted, not_stopped, handoff, handoff_timeout and handoff_released")
+	n, ok := l.mapping(n, "messages", "a mapping with stopped, restarted, not_stopped, handoff, handoff_timeout, handoff_released, confirm_stop and stop_declined")
 	if !ok {
 		return m
 	}
@@ -155,6 +155,8 @@ func (l *loader) messages(n *yaml.Node) Messages {
 		func(m *Messages) *string { return &m.Handoff },
 		func(m *Messages) *string { return &m.HandoffTimeout },
 		func(m *Messages) *string { return &m.HandoffReleased },
+		func(m *Messages) *string { return &m.ConfirmStop },
+		func(m *Messages) *string { return &m.StopDeclined },
 	}
 	for i, key := range messageKeys {
 		fd, ok := fs.Get(key)

@@ -91,6 +91,11 @@ type Messages struct {
 	Stopped    string // confirms an opt-out keyword
 	Restarted  string // confirms START/UNSTOP
 	NotStopped string // answers START when there is nothing to restore
+	// ConfirmStop asks whether the customer wants to stop, when a message
+	// looked like an opt-out without being a certain one ("stop it").
+	ConfirmStop string
+	// StopDeclined answers a NO to ConfirmStop: nothing changed.
+	StopDeclined string
 
 	// Handoff tells the customer a person will take over (a handoff
 	// transition fired); HandoffTimeout that nobody did in time and the bot
@@ -131,6 +136,12 @@ func (m Messages) For(lang string) Messages {
 	}
 	if v.HandoffReleased != "" {
 		out.HandoffReleased = v.HandoffReleased
+	}
+	if v.ConfirmStop != "" {
+		out.ConfirmStop = v.ConfirmStop
+	}
+	if v.StopDeclined != "" {
+		out.StopDeclined = v.StopDeclined
 	}
 	return out
 }

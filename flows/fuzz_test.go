@@ -86,11 +86,12 @@ func checkInvariants(t *testing.T, f *Flow) {
 		t.Errorf("help %q with variants %q", f.Help, f.HelpVariants)
 	}
 	for lang, m := range f.Messages.Variants {
-		if m.Variants != nil || m.Stopped == "" && m.Restarted == "" && m.NotStopped == "" {
+		if m.Variants != nil || cmp.Or(m.Stopped, m.Restarted, m.NotStopped, m.ConfirmStop, m.StopDeclined) == "" {
 			t.Errorf("messages in language %q = %+v", lang, m)
 		}
-		checkVariants("messages", map[string]string{lang: cmp.Or(m.Stopped, m.Restarted, m.NotStopped)})
-		for _, pair := range [][2]string{{m.Stopped, f.Messages.Stopped}, {m.Restarted, f.Messages.Restarted}, {m.NotStopped, f.Messages.NotStopped}} {
+		checkVariants("messages", map[string]string{lang: cmp.Or(m.Stopped, m.Restarted, m.NotStopped, m.ConfirmStop, m.StopDeclined)})
+		for _, pair := range [][2]string{{m.Stopped, f.Messages.Stopped}, {m.Restarted, f.Messages.Restarted}, {m.NotStopped, f.Messages.NotStopped},
+			{m.ConfirmStop, f.Messages.ConfirmStop}, {m.StopDeclined, f.Messages.StopDeclined}} {
 			if pair[0] != "" && pair[1] == "" {
 				t.Errorf("message in language %q has no wording in the flow's language: %+v", lang, f.Messages)
 			}

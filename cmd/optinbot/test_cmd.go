@@ -24,8 +24,9 @@ With --compliance the paths are flows, not tests: every reachable state is
 explored with every kind of input, and what WhatsApp's rules require is
 proved for each (docs/compliance.md): STOP ends every topic, HELP is
 answered, no template without a YES, a duplicate changes nothing, no
-"no" records consent. A
-violation prints the shortest conversation that shows it.
+"no" records consent, a near miss of STOP ("Unsubscribe me", "basta",
+"🛑") opts out or asks whether to stop. A violation prints the shortest
+conversation that shows it.
 Exit status: 0 all passed, 1 a test failed, 2 a file does not load.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -315,6 +315,8 @@ func kindName(k bot.KeywordKind) string {
 		return "opt-out"
 	case bot.KeywordOptIn:
 		return "opt-in"
+	case bot.KeywordUncertainOptOut:
+		return "uncertain opt-out"
 	}
 	return "help"
 }
@@ -325,6 +327,8 @@ func kindEffect(k bot.KeywordKind) string {
 		return "it ends every subscription and the conversation"
 	case bot.KeywordOptIn:
 		return "it restores what the latest STOP ended"
+	case bot.KeywordUncertainOptOut:
+		return "it asks the customer whether to stop messages"
 	}
 	return "it answers with the help text"
 }

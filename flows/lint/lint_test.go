@@ -227,7 +227,7 @@ func TestRules(t *testing.T) {
 			[]string{"OB004 error"}},
 		{"multi-word opt-out", flow("Updates about your orders from Cafe Ole on WhatsApp? Reply YES, or OPT-OUT.", yesOn, ""), nil},
 		{"keywords kept", flow(good, yesOn, "keywords:\n  en:\n    opt_out: [stop, Stop All, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, OPT OUT, BYE]"), nil},
-		{"opt-out word moved to another language", flow(good, yesOn, "keywords:\n  en:\n    opt_out: [STOP, STOPALL, STOP ALL, UNSUBSCRIBE, END, QUIT, REVOKE, OPTOUT, OPT OUT]\n  de:\n    opt_out: [CANCEL]"), nil},
+		{"opt-out word moved to another language", flow(good, yesOn, "keywords:\n  en:\n    opt_out: [STOP, STOPALL, STOP ALL, UNSUBSCRIBE, END, QUIT, REVOKE, OPTOUT, OPT OUT]\n  nl:\n    opt_out: [CANCEL]"), nil},
 		{"only opt_in replaced", flow(good, yesOn, "keywords:\n  en:\n    opt_in: [RESUME]"), nil},
 		{"es drops ALTO", flow(good, yesOn, "keywords:\n  es:\n    opt_out: [PARAR, BAJA, CANCELAR]"), []string{"OB005 warning"}},
 		{"STOP dropped, STOP ALL kept", flow("Updates about your orders from Cafe Ole on WhatsApp? Reply YES, or STOP ALL.", yesOn, "keywords:\n  en:\n    opt_out: [STOP ALL]"),

@@ -27,11 +27,14 @@ var planted = []struct {
 	violates []Property
 	code     int
 }{
-	{"stop_dropped.yaml", []Property{OptOutEndsAll}, ExitFail},
+	// Without STOP, its spelled-out form "s t o p" is no near miss of
+	// anything either: P7 too.
+	{"stop_dropped.yaml", []Property{OptOutEndsAll, NearMissOptOut}, ExitFail},
 	// An else transition that opts in takes "n" as well as "zzz".
 	{"else_optin.yaml", []Property{TemplateNeedsYes, OnlyYesGrants}, ExitFail},
 	{"help_handoff.yaml", []Property{HelpAnswered}, ExitFail},
 	{"negative_optin.yaml", []Property{OnlyYesGrants, YesNeedsFreshRequest}, ExitFail},
+	{"optout_dropped.yaml", []Property{NearMissOptOut}, ExitFail},
 	{"cycle.yaml", nil, ExitPass},
 	{"regex_unsampled.yaml", nil, ExitPass},
 }

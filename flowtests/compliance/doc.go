@@ -14,6 +14,9 @@
 //     customer's STOP, and never after a provider stop;
 //   - P6: no negative answer ("no", "later", "what?": flows.NegativeAnswers)
 //     records an opt-in in a state that asks for one.
+//   - P7: a near-miss opt-out ("Unsubscribe me", "basta", "🛑", "sair"…)
+//     opts out or asks whether to stop, never grants consent or gets a
+//     flow answer, and a YES to that question is no opt-in.
 //   - P8: no consent from a YES to an expired opt-in request, or from a
 //     bare number where the prompt showed no numbered choices.
 //

@@ -139,6 +139,10 @@ func copyConversation(c bot.Conversation) bot.Conversation {
 		stop.Restorable = slices.Clone(stop.Restorable)
 		c.Stop = &stop
 	}
+	if c.StopAsked != nil {
+		q := *c.StopAsked
+		c.StopAsked = &q
+	}
 	if len(c.Vars) == 0 {
 		c.Vars = nil
 	} else {

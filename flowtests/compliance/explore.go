@@ -43,7 +43,7 @@ const (
 
 // Properties lists the properties in the order they are reported.
 var Properties = []Property{OptOutEndsAll, HelpAnswered, TemplateNeedsYes, DuplicateIgnored,
-	GrantNeedsFreshEvidence, OnlyYesGrants, YesNeedsFreshRequest}
+	GrantNeedsFreshEvidence, OnlyYesGrants, NearMissOptOut, YesNeedsFreshRequest}
 
 // Title says what the property demands, in a few words.
 func (p Property) Title() string {
@@ -58,6 +58,8 @@ func (p Property) Title() string {
 		return "a redelivered message changes nothing"
 	case OnlyYesGrants:
 		return "only an affirmative answer records consent"
+	case NearMissOptOut:
+		return "a near-miss opt-out opts out or asks whether to stop"
 	case EngineError:
 		return "the engine runs the flow"
 	}
@@ -219,6 +221,9 @@ type finding struct {
 	// wrong ("" if nothing); at, if set, is where the report points.
 	check func(w *walker) (string, error)
 	at    *flows.Pos
+	// recheck checks P7 again at the end of the replayed path to n,
+	// sending what it sends.
+	recheck func(w *walker) (string, error)
 }
 
 type explorer struct {
@@ -244,6 +249,8 @@ type explorer struct {
 	grantedAt map[string]grantSite
 	// negativesProbed are the states P6 sent the negative answers to.
 	negativesProbed map[flows.StateName]bool
+	// nearMiss holds the shapes P7 has probed (see nearMissShape).
+	nearMiss map[string]bool
 	// visit, when set (by tests), sees every node explored.
 	visit func(*node)
 	// probes numbers the probes' inputs (probeID); probed holds what the
@@ -662,6 +669,9 @@ func (x *explorer) key(sess bot.Session, grants map[flows.Topic]grant) string {
 		slices.Sort(r)
 		fmt.Fprintf(&b, "|stop:%t:%v", s.ByProvider, r)
 	}
+	if c.StopAsked != nil {
+		b.WriteString("|asked") // the next message answers the question whether to stop
+	}
 	return b.String()
 }
 
@@ -853,7 +863,7 @@ func (x *explorer) probeNode(n *node) error {
 			x.report(DuplicateIgnored, &finding{n: n, message: msg})
 		}
 	}
-	return nil
+	return x.probeNearMiss(n)
 }
 
 // tryTemplate requests a template and returns what is wrong if it was
@@ -1082,6 +1092,8 @@ func (x *explorer) replay(p Property, f *finding) (Violation, error) {
 		if msg, state, pos, err = x.tryNegative(w, f.probe.steps[0]); state != "" {
 			v.State, v.Pos = state, pos
 		}
+	case NearMissOptOut:
+		msg, err = f.recheck(w)
 	default:
 		if f.check != nil {
 			msg, err = f.check(w)

@@ -79,6 +79,11 @@ func copyConversation(c bot.Conversation) bot.Conversation {
 		stop.Restorable = slices.Clone(stop.Restorable)
 		c.Stop = &stop
 	}
+	if c.StopAsked != nil {
+		q := *c.StopAsked
+		q.At = norm(q.At)
+		c.StopAsked = &q
+	}
 	if len(c.Vars) == 0 {
 		c.Vars = nil
 	} else {

@@ -204,7 +204,7 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 	r := s.rebind
 	s.q = queries{
 		loadConversation: r(`SELECT flow, flow_version, state, last_prompt, last_inbound_at, stop,
-				window_closed_at, held_since, timers, vars, handoff, prompt_expires_at
+				window_closed_at, held_since, timers, vars, handoff, prompt_expires_at, stop_asked
 			FROM conversations WHERE business = ? AND customer = ?`),
 		// The latest event of each topic, by commit order.
 		loadConsent: r(`SELECT e.topic, e.status, e.source, e.at FROM consent_events e
@@ -217,14 +217,15 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 		markProcessed: r(`INSERT INTO processed_inputs (business, dedup_id, processed_at) VALUES (?, ?, ?) ON CONFLICT (business, dedup_id) DO NOTHING`),
 		upsertConversation: r(`INSERT INTO conversations
 			(business, customer, flow, flow_version, state, last_prompt, last_inbound_at, stop,
-				window_closed_at, held_since, timers, vars, handoff, prompt_expires_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				window_closed_at, held_since, timers, vars, handoff, prompt_expires_at, stop_asked, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (business, customer) DO UPDATE SET
 				flow = excluded.flow, flow_version = excluded.flow_version, state = excluded.state,
 				last_prompt = excluded.last_prompt, last_inbound_at = excluded.last_inbound_at,
 				stop = excluded.stop, window_closed_at = excluded.window_closed_at,
 				held_since = excluded.held_since, timers = excluded.timers, vars = excluded.vars,
 				handoff = excluded.handoff, prompt_expires_at = excluded.prompt_expires_at,
+				stop_asked = excluded.stop_asked,
 				updated_at = excluded.updated_at`),
 		pending: r(`SELECT effect FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`),
 		prune:   r(`DELETE FROM processed_inputs WHERE processed_at < ?`),
@@ -299,6 +300,7 @@ type conversationRow struct {
 	Vars           []byte `db:"vars"`
 	Handoff        string `db:"handoff"`
 	PromptExpires  dbTime `db:"prompt_expires_at"`
+	StopAsked      []byte `db:"stop_asked"`
 }
 
 type consentRow struct {
@@ -357,6 +359,13 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 			}
 		}
 		sess.Conversation.Handoff = conv.Handoff
+		if conv.StopAsked != nil {
+			var q bot.StopQuestion
+			if err := json.Unmarshal(conv.StopAsked, &q); err != nil {
+				return fail("decode stop question", err)
+			}
+			sess.Conversation.StopAsked = &q
+		}
 	}
 
 	var consent []consentRow
@@ -410,6 +419,16 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 			return fail("encode stop record", err)
 		}
 		stop = string(data)
+	}
+	var stopAsked any
+	if q := turn.Conversation.StopAsked; q != nil {
+		cp := *q
+		cp.At = norm(cp.At)
+		data, err := json.Marshal(cp)
+		if err != nil {
+			return fail("encode stop question", err)
+		}
+		stopAsked = string(data)
 	}
 	var varsJSON any
 	if len(turn.Conversation.Vars) > 0 {
@@ -473,7 +492,7 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	if _, err := tx.ExecContext(ctx, s.q.upsertConversation, turn.Business, turn.Customer, c.FlowName, c.FlowVersion,
 		c.State, c.LastPrompt, s.nullTimeArg(c.LastInboundAt), stop,
 		s.nullTimeArg(c.WindowClosedAt), s.nullTimeArg(c.HeldSince), timersJSON, varsJSON, c.Handoff,
-		s.nullTimeArg(c.PromptExpires), atArg); err != nil {
+		s.nullTimeArg(c.PromptExpires), stopAsked, atArg); err != nil {
 		return fail("save conversation", err)
 	}
 	// The timers table mirrors the conversation's Timers: replaced whole.

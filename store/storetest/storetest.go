@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"TimersRoundTrip", testTimersRoundTrip},
 		{"VarsAndHandoffRoundTrip", testVarsAndHandoff},
 		{"HandoffTimerRoundTrip", testHandoffTimerRoundTrip},
+		{"StopQuestionRoundTrip", testStopAsked},
 		{"DueTimers", testDueTimers},
 		{"DueTimersFollowCommits", testDueTimersFollowCommits},
 		{"TimersWithDuplicateDedupID", testTimersDuplicate},

@@ -1,0 +1,7 @@
+-- +goose Up
+-- The question whether the customer wants to stop (bot.StopQuestion as
+-- JSON), while it waits for their answer. NULL: no question pending.
+ALTER TABLE conversations ADD COLUMN stop_asked TEXT NULL;
+
+-- +goose Down
+ALTER TABLE conversations DROP COLUMN stop_asked;
