@@ -51,6 +51,9 @@ type turnBuilder struct {
 	previousInbound time.Time
 	sender          string
 	now             time.Time
+	// providerAt is when the provider received the input, for the ledger's
+	// evidence (zero for inputs no provider sent).
+	providerAt time.Time
 	// consent effects come before replies within a turn
 	consent []Effect
 	replies []Effect
@@ -78,6 +81,10 @@ func (b *turnBuilder) recordConsent(ev ConsentEvent) {
 	e := b.effect(EffectConsent)
 	ev.ID = e.ID
 	ev.Customer, ev.Business, ev.Channel, ev.At = b.sess.Customer, b.biz.ID, Channel, b.now
+	ev.Sender, ev.ProviderAt = b.sender, b.providerAt
+	if ev.Language == "" && b.biz.Machine != nil {
+		ev.Language = language(&b.turn.Conversation, b.biz.Machine.Flow)
+	}
 	e.Consent = &ev
 	b.turn.Consent = append(b.turn.Consent, ev)
 	b.consent = append(b.consent, e)
@@ -196,6 +203,7 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	}
 	b := newTurn(biz, s, in.ID, in.ID, in.Sender, now)
 	b.inReplyTo = in.ID
+	b.providerAt = in.Timestamp
 	b.previousInbound = previousInbound
 	b.turn.Conversation.LastInboundAt = s.Conversation.LastInboundAt
 	// A customer who writes is reachable again.
@@ -598,6 +606,7 @@ func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time)
 // those.
 func (biz *Business) HandleProviderOptOut(s *Session, o ProviderOptOut, now time.Time) Turn {
 	b := newTurn(biz, s, "provider:"+o.ID, "provider:"+o.ID, "", now)
+	b.providerAt = o.At
 	biz.providerStop(b, o.Topics, "provider "+o.Reason, o.ID)
 	return b.done()
 }
@@ -642,6 +651,7 @@ func (b *turnBuilder) notice(kind, detail string, at time.Time) {
 // "read". The signal the status carries is applied whatever its order.
 func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current string, now time.Time) Turn {
 	b := newTurn(biz, s, u.ID, u.ID, u.Sender, now)
+	b.providerAt = u.At
 	c := &b.turn.Conversation
 	at := u.At
 	if at.IsZero() {
@@ -684,6 +694,7 @@ func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current 
 // START in the chat does).
 func (biz *Business) HandleMarketingPreference(s *Session, p MarketingPreference, now time.Time) Turn {
 	b := newTurn(biz, s, p.ID, p.ID, p.Sender, now)
+	b.providerAt = p.At
 	at := p.At
 	if at.IsZero() {
 		at = now

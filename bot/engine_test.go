@@ -219,6 +219,10 @@ func TestYesRecordsOptInWithEvidence(t *testing.T) {
 				Category: "utility", Status: bot.OptedIn, Source: bot.SourceInChannel, Trigger: answer.trigge,
 				InboundID: effects[0].InReplyTo, InboundText: answer.text, Prompt: f.States["welcome"].Prompt.Text,
 				FlowName: "retail", FlowVersion: f.Version, At: t0.Add(time.Minute),
+				Sender: ev.Sender, Language: "en", ProviderAt: t0.Add(time.Minute),
+			}
+			if ev.Sender == "" {
+				t.Error("consent event has no sender number")
 			}
 			if ev.InboundID == "" {
 				t.Error("consent event has no inbound id")
