@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/optinbot/optinbot/flows"
 )
 
 // LedgerHashVersion names the canonical encoding ChainHash hashes. It is
@@ -191,4 +193,14 @@ func VerifyLedger(ctx context.Context, r LedgerReader, pageSize int) (LedgerRepo
 		}
 	}
 	return LedgerReport{Events: v.Events(), Heads: v.Heads()}, nil
+}
+
+// LedgerFilter selects part of one business's ledger.
+type LedgerFilter struct {
+	Business BusinessID
+	Customer CustomerID  // "" for every customer
+	Topic    flows.Topic // "" for every topic
+	From, To time.Time   // recorded at From or later, before To; zero for no bound
+	After    int64       // entries after this seq (paging)
+	Limit    int
 }

@@ -206,3 +206,40 @@ func (s *Store) sealLedger(ctx context.Context) error {
 	}
 	return nil
 }
+
+// LedgerOf returns up to f.Limit entries of a business's ledger matching
+// the filter, in commit order.
+func (s *Store) LedgerOf(ctx context.Context, f bot.LedgerFilter) ([]bot.LedgerEntry, error) {
+	if f.Limit < 1 {
+		return nil, fmt.Errorf("read ledger of %s: limit %d, want at least 1", f.Business, f.Limit)
+	}
+	q := `SELECT seq, ` + eventColumns + ` FROM consent_events WHERE business = ? AND seq > ?`
+	args := []any{f.Business, f.After}
+	if f.Customer != "" {
+		q += ` AND customer = ?`
+		args = append(args, f.Customer)
+	}
+	if f.Topic != "" {
+		q += ` AND topic = ?`
+		args = append(args, f.Topic)
+	}
+	if !f.From.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, s.timeArg(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, s.timeArg(f.To))
+	}
+	q += ` ORDER BY seq LIMIT ?`
+	args = append(args, f.Limit)
+	var rows []eventRow
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("read ledger of %s after %d: %w", f.Business, f.After, err)
+	}
+	entries := make([]bot.LedgerEntry, len(rows))
+	for i, r := range rows {
+		entries[i] = bot.LedgerEntry{Seq: r.Seq, Event: r.event()}
+	}
+	return entries, nil
+}

@@ -14,6 +14,9 @@ ALTER TABLE consent_events
 -- The last hash of each business's chain. Appending takes the business's
 -- row lock, so a business's events chain in commit order; the head also
 -- shows when events were cut off the end of the ledger.
+-- A business's ledger in commit order: verification, export.
+CREATE INDEX consent_events_business_seq ON consent_events (business, seq);
+
 CREATE TABLE ledger_heads (
     business text NOT NULL PRIMARY KEY,
     hash     text NOT NULL
@@ -54,6 +57,7 @@ DROP TRIGGER consent_events_no_truncate ON consent_events;
 DROP TRIGGER consent_events_append_only ON consent_events;
 DROP FUNCTION consent_events_append_only();
 DROP TABLE ledger_heads;
+DROP INDEX consent_events_business_seq;
 ALTER TABLE consent_events
     DROP COLUMN hash,
     DROP COLUMN prev_hash,

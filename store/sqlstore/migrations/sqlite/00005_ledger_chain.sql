@@ -6,6 +6,9 @@ ALTER TABLE consent_events ADD COLUMN provider_at INTEGER NULL; -- NULL: no prov
 ALTER TABLE consent_events ADD COLUMN prev_hash   TEXT    NOT NULL DEFAULT '';
 ALTER TABLE consent_events ADD COLUMN hash        TEXT    NOT NULL DEFAULT '';
 
+-- A business's ledger in commit order: verification, export.
+CREATE INDEX consent_events_business_seq ON consent_events (business, seq);
+
 CREATE TABLE ledger_heads (
     business TEXT NOT NULL PRIMARY KEY,
     hash     TEXT NOT NULL
@@ -37,6 +40,7 @@ END;
 DROP TRIGGER consent_events_no_update;
 DROP TRIGGER consent_events_no_delete;
 DROP TABLE ledger_heads;
+DROP INDEX consent_events_business_seq;
 ALTER TABLE consent_events DROP COLUMN hash;
 ALTER TABLE consent_events DROP COLUMN prev_hash;
 ALTER TABLE consent_events DROP COLUMN provider_at;
