@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/optinbot/optinbot/adapters/businessapi"
+	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/store/sqlstore"
 )
 
@@ -84,6 +86,8 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	}
 	stopMetrics := serveMetrics(cfg, reg, log)
 	defer stopMetrics()
+	stopAPI := serveAPI(cfg, st, eng.service, log)
+	defer stopAPI()
 	log.Info().Int("businesses", len(businesses)).Str("nats", cfg.NATS.URL).Str("prefix", cfg.NATS.SubjectPrefix).
 		Str("in", eng.streams.In).Str("out", eng.streams.Out).Msg("optinbot serving")
 	g, gctx := errgroup.WithContext(ctx)
@@ -129,5 +133,23 @@ func serveMetrics(cfg *Config, reg *prometheus.Registry, log zerolog.Logger) fun
 			log.Error().Err(err).Str("listen", cfg.Metrics.Listen).Msg("metrics server stopped")
 		}
 	}()
+	return func() { srv.Close() }
+}
+
+// serveAPI serves the business API when configured; the returned function
+// stops the server.
+func serveAPI(cfg *Config, st *sqlstore.Store, svc *bot.Service, log zerolog.Logger) func() {
+	if cfg.API.Listen == "" {
+		return func() {}
+	}
+	api := businessapi.New(businessapi.Config{Store: st, Engine: svc, Log: log.With().Str("component", "api").Logger(),
+		RequestsPerSecond: cfg.API.RequestsPerSecond, Burst: cfg.API.Burst})
+	srv := &http.Server{Addr: cfg.API.Listen, Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Str("listen", cfg.API.Listen).Msg("business API server stopped")
+		}
+	}()
+	log.Info().Str("listen", cfg.API.Listen).Msg("business API serving")
 	return func() { srv.Close() }
 }
