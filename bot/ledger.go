@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -19,34 +20,69 @@ import (
 // part of every hash, so a future encoding can never collide with this one.
 const LedgerHashVersion = "optinbot-ledger-v1"
 
+// lengthPrefixed hashes fields so that no two different lists encode
+// alike: each is its length (8 bytes, big-endian) and its bytes.
+func lengthPrefixed(fields ...string) []byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, s := range fields {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return h.Sum(nil)
+}
+
+// The personal data of an event (who, their words, the message ids that
+// encode their number, the prompt that may hold their name) enters the
+// chain only through PIIDigest, a salted hash. Erasing a customer removes
+// those fields and the salt and keeps the digest, so the chain still
+// verifies while nothing left can be matched back to the person.
+
+// PIIDigest is the salted SHA-256 of the event's personal data: customer,
+// id, inbound id, the customer's words and the prompt. It needs PIISalt.
+func (e ConsentEvent) PIIDigest() string {
+	return hex.EncodeToString(lengthPrefixed(LedgerHashVersion+"/pii", e.PIISalt,
+		string(e.Customer), e.ID, e.InboundID, e.InboundText, e.Prompt))
+}
+
 // ChainHash is the event's link in its business's hash chain: SHA-256 over
-// the hash of the business's previous event (prev, "" for the first) and
-// every evidence field of the event, each length-prefixed so that no two
-// different events encode alike. Times count at microsecond precision, the
-// precision the stores keep. The result is lowercase hex.
+// the hash of the business's previous event (prev, "" for the first), every
+// evidence field of the event and the digest of its personal data
+// (PIIDigestHex), each length-prefixed. Times count at microsecond
+// precision, the precision the stores keep. The result is lowercase hex.
 //
 // The chain makes the ledger tamper-evident: changing, inserting or
 // removing any event changes the hash of every later one, which no longer
 // matches what was recorded.
 func (e ConsentEvent) ChainHash(prev string) string {
-	h := sha256.New()
-	var n [8]byte
-	field := func(s string) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	field(LedgerHashVersion)
-	field(prev)
-	for _, s := range []string{
-		e.ID, string(e.Business), e.Sender, string(e.Customer), e.Channel,
-		string(e.Topic), string(e.Category), string(e.Status), string(e.Source),
-		e.Trigger, e.InboundID, e.InboundText, e.Prompt, e.Language,
-		e.FlowName, e.FlowVersion, micros(e.ProviderAt), micros(e.At),
-	} {
-		field(s)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(lengthPrefixed(LedgerHashVersion, prev,
+		string(e.Business), e.Sender, e.Channel, string(e.Topic), string(e.Category), string(e.Status),
+		string(e.Source), e.Trigger, e.Language, e.FlowName, e.FlowVersion,
+		micros(e.ProviderAt), micros(e.At), e.PIIDigestHex))
+}
+
+// Seal links the event into its business's chain after prev: it salts and
+// digests the personal data and sets PrevHash and Hash. salt must be fresh
+// random bytes; the stores call Seal when they append the event.
+func (e *ConsentEvent) Seal(prev string, salt []byte) {
+	e.PIISalt = hex.EncodeToString(salt)
+	e.PIIDigestHex = e.PIIDigest()
+	e.PrevHash = prev
+	e.Hash = e.ChainHash(prev)
+}
+
+// NewPIISalt returns a fresh salt for Seal.
+func NewPIISalt() []byte {
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt) // crypto/rand.Read never fails
+	return salt
+}
+
+// Erased reports whether the event's personal data was erased: no salt,
+// and every personal field empty.
+func (e ConsentEvent) Erased() bool {
+	return e.PIISalt == "" && e.Customer == "" && e.ID == "" && e.InboundID == "" && e.InboundText == "" && e.Prompt == ""
 }
 
 // micros encodes a time for hashing: Unix microseconds in UTC, "" for the
@@ -101,6 +137,9 @@ func (v *ChainVerifier) Add(entry LedgerEntry) error {
 	switch {
 	case ev.Hash == "":
 		return broken("the event has no hash")
+	case !ev.Erased() && ev.PIIDigest() != ev.PIIDigestHex:
+		return broken(fmt.Sprintf("the event's personal data (customer, words, prompt, ids) digests to %s, not to the recorded %s: it was changed after it was recorded",
+			short(ev.PIIDigest()), short(ev.PIIDigestHex)))
 	case ev.PrevHash != prev:
 		if prev == "" {
 			return broken(fmt.Sprintf("the event links to %s but is the first of its business: an earlier event was removed", short(ev.PrevHash)))

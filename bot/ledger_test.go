@@ -16,26 +16,39 @@ func chainEvent(id string, b bot.BusinessID) bot.ConsentEvent {
 		Language: "en", FlowName: "retail", FlowVersion: "v1", ProviderAt: at.Add(-time.Second), At: at}
 }
 
+var fixedSalt = []byte("0123456789abcdef")
+
+func sealed(e bot.ConsentEvent, prev string) bot.ConsentEvent {
+	e.Seal(prev, fixedSalt)
+	return e
+}
+
 // The encoding is part of the evidence: a hash recorded today must verify
 // in every later version, so the value is pinned.
 func TestChainHashPinned(t *testing.T) {
-	ev := chainEvent("ev-1", "acme")
-	const want = "cde7b21eb567d6152761b0fe687271c2a15c5e6eaf620fd919a02437942a26be"
-	if got := ev.ChainHash(""); got != want {
-		t.Errorf("ChainHash = %s, want %s: the ledger hash encoding changed, and every recorded chain with it", got, want)
+	ev := sealed(chainEvent("ev-1", "acme"), "")
+	const want = "b18f11c2bd3b4a4e1b17119e90051a7ebca318e9f2bd71e693f2c7d254efce02"
+	if ev.Hash != want {
+		t.Errorf("Hash = %s, want %s: the ledger hash encoding changed, and every recorded chain with it", ev.Hash, want)
 	}
 }
 
 func TestChainHashCoversEveryField(t *testing.T) {
 	base := chainEvent("ev-1", "acme")
-	h := base.ChainHash("prev")
-	if base.ChainHash("other") == h {
+	h := sealed(base, "prev").Hash
+	if sealed(base, "other").Hash == h {
 		t.Error("the previous hash does not change the hash")
+	}
+	if other := base; true {
+		other.Seal("prev", []byte("another salt...."))
+		if other.Hash == h {
+			t.Error("the salt does not change the hash")
+		}
 	}
 	// Nanoseconds below the stores' microsecond precision do not count.
 	sub := base
 	sub.At = sub.At.Add(200 * time.Nanosecond) // 123456789ns → 123456989ns: the same microsecond
-	if sub.ChainHash("prev") != h {
+	if sealed(sub, "prev").Hash != h {
 		t.Error("a sub-microsecond difference changes the hash")
 	}
 	for name, change := range map[string]func(*bot.ConsentEvent){
@@ -54,9 +67,27 @@ func TestChainHashCoversEveryField(t *testing.T) {
 	} {
 		e := base
 		change(&e)
-		if e.ChainHash("prev") == h {
+		if sealed(e, "prev").Hash == h {
 			t.Errorf("changing the %s does not change the hash", name)
 		}
+	}
+}
+
+// Erasing the personal data (and the salt) keeps the chain verifiable;
+// changing personal data without erasing it does not.
+func TestErasedEventStillVerifies(t *testing.T) {
+	ev := sealed(chainEvent("ev-1", "acme"), "")
+	erased := ev
+	erased.PIISalt, erased.Customer, erased.ID, erased.InboundID, erased.InboundText, erased.Prompt = "", "", "", "", "", ""
+	var v bot.ChainVerifier
+	if err := v.Add(bot.LedgerEntry{Seq: 1, Event: erased}); err != nil {
+		t.Errorf("an erased event breaks the chain: %v", err)
+	}
+	half := ev
+	half.PIISalt, half.InboundText = "", "No" // looks half erased, with new words
+	var v2 bot.ChainVerifier
+	if err := v2.Add(bot.LedgerEntry{Seq: 1, Event: half}); err == nil {
+		t.Error("an event with its salt removed and its words changed verifies")
 	}
 }
 
@@ -65,8 +96,7 @@ func TestChainVerifier(t *testing.T) {
 		heads := map[bot.BusinessID]string{}
 		out := make([]bot.LedgerEntry, len(evs))
 		for i, e := range evs {
-			e.PrevHash = heads[e.Business]
-			e.Hash = e.ChainHash(e.PrevHash)
+			e.Seal(heads[e.Business], fixedSalt)
 			heads[e.Business] = e.Hash
 			out[i] = bot.LedgerEntry{Seq: int64(i + 1), Event: e}
 		}

@@ -78,6 +78,10 @@ type ConsentEvent struct {
 	// (see ChainHash); the store sets them when it appends the event.
 	PrevHash string `json:"prev_hash,omitempty"`
 	Hash     string `json:"hash,omitempty"`
+	// PIISalt and PIIDigestHex carry the personal data into the chain
+	// (see PIIDigest); erasing a customer removes the salt.
+	PIISalt      string `json:"pii_salt,omitempty"`
+	PIIDigestHex string `json:"pii_digest,omitempty"`
 }
 
 // StopRecord is a customer's latest STOP while it stands (until they opt in

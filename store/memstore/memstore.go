@@ -219,8 +219,7 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	for _, ev := range events {
 		// The ledger row is the event's own business and customer, as in SQL.
 		evKey := customerKey{ev.Business, ev.Customer}
-		ev.PrevHash = s.heads[ev.Business]
-		ev.Hash = ev.ChainHash(ev.PrevHash)
+		ev.Seal(s.heads[ev.Business], bot.NewPIISalt())
 		s.heads[ev.Business] = ev.Hash
 		s.ledger[evKey] = append(s.ledger[evKey], ev)
 		s.entries = append(s.entries, bot.LedgerEntry{Seq: int64(len(s.entries) + 1), Event: ev})

@@ -38,6 +38,8 @@ type eventRow struct {
 	ProviderAt  dbTime `db:"provider_at"`
 	PrevHash    string `db:"prev_hash"`
 	Hash        string `db:"hash"`
+	PIISalt     string `db:"pii_salt"`
+	PIIDigest   string `db:"pii_digest"`
 }
 
 func (r eventRow) event() bot.ConsentEvent {
@@ -47,7 +49,7 @@ func (r eventRow) event() bot.ConsentEvent {
 		Status: bot.ConsentStatus(r.Status), Source: bot.Source(r.Source), Trigger: r.Trigger,
 		InboundID: r.InboundID, InboundText: r.InboundText, Prompt: r.Prompt, Language: r.Language,
 		FlowName: r.Flow, FlowVersion: r.FlowVersion, ProviderAt: r.ProviderAt.t, At: r.At.t,
-		PrevHash: r.PrevHash, Hash: r.Hash,
+		PrevHash: r.PrevHash, Hash: r.Hash, PIISalt: r.PIISalt, PIIDigestHex: r.PIIDigest,
 	}
 }
 
@@ -66,13 +68,13 @@ func (s *Store) appendEvents(ctx context.Context, tx *sqlx.Tx, events []bot.Cons
 				return err
 			}
 		}
-		e.PrevHash, e.Hash = prev, e.ChainHash(prev)
+		e.Seal(prev, bot.NewPIISalt())
 		heads[e.Business] = e.Hash
 		rows[i] = []any{e.ID, e.Business, e.Customer, e.Channel, e.Topic, e.Category, e.Status, e.Source,
 			e.Trigger, e.InboundID, e.InboundText, e.Prompt, e.FlowName, e.FlowVersion, s.timeArg(e.At),
-			e.Sender, e.Language, s.nullTimeArg(e.ProviderAt), e.PrevHash, e.Hash}
+			e.Sender, e.Language, s.nullTimeArg(e.ProviderAt), e.PrevHash, e.Hash, e.PIISalt, e.PIIDigestHex}
 	}
-	if err := s.insertRows(ctx, tx, "INSERT INTO consent_events ("+eventColumns+")", "", 20, rows); err != nil {
+	if err := s.insertRows(ctx, tx, "INSERT INTO consent_events ("+eventColumns+")", "", 22, rows); err != nil {
 		return err
 	}
 	for business, head := range heads {
@@ -190,11 +192,12 @@ func (s *Store) sealLedger(ctx context.Context) error {
 				return fmt.Errorf("seal ledger: %w", err)
 			}
 		}
-		hash := ev.ChainHash(prev)
-		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE consent_events SET prev_hash = ?, hash = ? WHERE seq = ?`), prev, hash, r.Seq); err != nil {
+		ev.Seal(prev, bot.NewPIISalt())
+		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE consent_events SET prev_hash = ?, hash = ?, pii_salt = ?, pii_digest = ?
+			WHERE seq = ?`), ev.PrevHash, ev.Hash, ev.PIISalt, ev.PIIDigestHex, r.Seq); err != nil {
 			return fmt.Errorf("seal ledger: seal event %s: %w", ev.ID, err)
 		}
-		heads[ev.Business] = hash
+		heads[ev.Business] = ev.Hash
 	}
 	for business, head := range heads {
 		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE ledger_heads SET hash = ? WHERE business = ?`), head, business); err != nil {

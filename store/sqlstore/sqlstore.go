@@ -194,7 +194,8 @@ type queries struct {
 }
 
 const eventColumns = "id, business, customer, channel, topic, category, status, source, trigger, " +
-	"inbound_id, inbound_text, prompt, flow, flow_version, at, sender, language, provider_at, prev_hash, hash"
+	"inbound_id, inbound_text, prompt, flow, flow_version, at, sender, language, provider_at, prev_hash, hash, " +
+	"pii_salt, pii_digest"
 
 func newStore(db *sqlx.DB, sqlite bool) *Store {
 	s := &Store{db: db, sqlite: sqlite, bind: sqlx.DOLLAR}

@@ -164,7 +164,7 @@ func ledger(t *testing.T, s Store, b bot.BusinessID, c bot.CustomerID) []bot.Con
 		if evs[i].Hash == "" {
 			t.Errorf("ConsentEvents(%s, %s): event %s has no hash", b, c, evs[i].ID)
 		}
-		evs[i].PrevHash, evs[i].Hash = "", ""
+		evs[i].PrevHash, evs[i].Hash, evs[i].PIISalt, evs[i].PIIDigestHex = "", "", "", ""
 	}
 	return evs
 }

@@ -9,7 +9,11 @@ ALTER TABLE consent_events
     ADD COLUMN language    text        NOT NULL DEFAULT '',
     ADD COLUMN provider_at timestamptz NULL, -- NULL: no provider involved
     ADD COLUMN prev_hash   text        NOT NULL DEFAULT '',
-    ADD COLUMN hash        text        NOT NULL DEFAULT '';
+    ADD COLUMN hash        text        NOT NULL DEFAULT '',
+    -- the personal data enters the chain as a salted digest (bot.PIIDigest),
+    -- so erasing a customer keeps the chain whole
+    ADD COLUMN pii_salt    text        NOT NULL DEFAULT '',
+    ADD COLUMN pii_digest  text        NOT NULL DEFAULT '';
 
 -- The last hash of each business's chain. Appending takes the business's
 -- row lock, so a business's events chain in commit order; the head also
@@ -25,7 +29,7 @@ CREATE TABLE ledger_heads (
 -- The ledger is append-only for every role that does not own the trigger:
 -- UPDATE, DELETE and TRUNCATE are refused. The one update allowed seals a
 -- row recorded before the chain existed: it sets prev_hash and hash once
--- and changes nothing else.
+-- (with the personal data's salt and digest) and changes nothing else.
 -- +goose StatementBegin
 CREATE FUNCTION consent_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -59,6 +63,8 @@ DROP FUNCTION consent_events_append_only();
 DROP TABLE ledger_heads;
 DROP INDEX consent_events_business_seq;
 ALTER TABLE consent_events
+    DROP COLUMN pii_digest,
+    DROP COLUMN pii_salt,
     DROP COLUMN hash,
     DROP COLUMN prev_hash,
     DROP COLUMN provider_at,

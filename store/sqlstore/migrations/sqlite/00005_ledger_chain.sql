@@ -5,6 +5,8 @@ ALTER TABLE consent_events ADD COLUMN language    TEXT    NOT NULL DEFAULT '';
 ALTER TABLE consent_events ADD COLUMN provider_at INTEGER NULL; -- NULL: no provider involved
 ALTER TABLE consent_events ADD COLUMN prev_hash   TEXT    NOT NULL DEFAULT '';
 ALTER TABLE consent_events ADD COLUMN hash        TEXT    NOT NULL DEFAULT '';
+ALTER TABLE consent_events ADD COLUMN pii_salt    TEXT    NOT NULL DEFAULT '';
+ALTER TABLE consent_events ADD COLUMN pii_digest  TEXT    NOT NULL DEFAULT '';
 
 -- A business's ledger in commit order: verification, export.
 CREATE INDEX consent_events_business_seq ON consent_events (business, seq);
@@ -41,6 +43,8 @@ DROP TRIGGER consent_events_no_update;
 DROP TRIGGER consent_events_no_delete;
 DROP TABLE ledger_heads;
 DROP INDEX consent_events_business_seq;
+ALTER TABLE consent_events DROP COLUMN pii_digest;
+ALTER TABLE consent_events DROP COLUMN pii_salt;
 ALTER TABLE consent_events DROP COLUMN hash;
 ALTER TABLE consent_events DROP COLUMN prev_hash;
 ALTER TABLE consent_events DROP COLUMN provider_at;
