@@ -55,6 +55,9 @@ type turnBuilder struct {
 	previousInbound time.Time
 	sender          string
 	now             time.Time
+	// providerAt is when the provider received the input, for the ledger's
+	// evidence (zero for inputs no provider sent).
+	providerAt time.Time
 	// consent effects come before replies within a turn
 	consent []Effect
 	replies []Effect
@@ -82,6 +85,10 @@ func (b *turnBuilder) recordConsent(ev ConsentEvent) {
 	e := b.effect(EffectConsent)
 	ev.ID = e.ID
 	ev.Customer, ev.Business, ev.Channel, ev.At = b.sess.Customer, b.biz.ID, Channel, b.now
+	ev.Sender, ev.ProviderAt = b.sender, b.providerAt
+	if ev.Language == "" && b.biz.Machine != nil {
+		ev.Language = language(&b.turn.Conversation, b.biz.Machine.Flow)
+	}
 	e.Consent = &ev
 	b.turn.Consent = append(b.turn.Consent, ev)
 	b.consent = append(b.consent, e)
@@ -203,6 +210,7 @@ func (biz *Business) HandleInbound(conv *Machine, s *Session, in Inbound, now ti
 	key := DedupID(InputInbound, in.Provider, s.Customer, in.ID)
 	b := newTurn(biz, s, key, key, in.Sender, now)
 	b.inReplyTo = in.ID
+	b.providerAt = in.Timestamp
 	b.previousInbound = previousInbound
 	b.turn.Conversation.LastInboundAt = s.Conversation.LastInboundAt
 	// A customer who writes is reachable again.
@@ -776,6 +784,7 @@ func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time)
 func (biz *Business) HandleProviderOptOut(s *Session, o ProviderOptOut, now time.Time) Turn {
 	key := DedupID(InputProviderOptOut, "", s.Customer, o.ID)
 	b := newTurn(biz, s, key, key, "", now)
+	b.providerAt = o.At
 	biz.providerStop(b, o.Topics, "provider "+o.Reason, o.ID)
 	return b.done()
 }
@@ -825,6 +834,7 @@ func (b *turnBuilder) notice(kind, detail string, at time.Time) {
 func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current string, now time.Time) Turn {
 	key := DedupID(InputDeliveryUpdate, "", s.Customer, u.ID)
 	b := newTurn(biz, s, key, key, u.Sender, now)
+	b.providerAt = u.At
 	c := &b.turn.Conversation
 	at := u.At
 	if at.IsZero() {
@@ -868,6 +878,7 @@ func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current 
 func (biz *Business) HandleMarketingPreference(s *Session, p MarketingPreference, now time.Time) Turn {
 	key := DedupID(InputMarketingPreference, "", s.Customer, p.ID)
 	b := newTurn(biz, s, key, key, p.Sender, now)
+	b.providerAt = p.At
 	at := p.At
 	if at.IsZero() {
 		at = now

@@ -49,9 +49,13 @@ var Sources = []Source{SourceInChannel, SourceSignup, SourceSMSCampaign, SourceE
 //	 "prompt":"Acme Outfitters here on WhatsApp…","flow":"retail","flow_version":"3f2a9c1b7d0e",
 //	 "at":"2026-01-01T00:00:00Z"}
 type ConsentEvent struct {
-	ID          string         `json:"id"`
-	Customer    CustomerID     `json:"customer"`
-	Business    BusinessID     `json:"business"`
+	ID       string     `json:"id"`
+	Customer CustomerID `json:"customer"`
+	Business BusinessID `json:"business"`
+	// Sender is the business's sender address (phone number) the customer
+	// wrote to, or the message was to come from; "" when no message was
+	// involved (a grant from another channel).
+	Sender      string         `json:"sender,omitempty"`
 	Channel     string         `json:"channel"`
 	Topic       flows.Topic    `json:"topic"`
 	Category    flows.Category `json:"category"`
@@ -61,9 +65,23 @@ type ConsentEvent struct {
 	InboundID   string         `json:"inbound_id"`   // the provider message id that caused it
 	InboundText string         `json:"inbound_text"` // the customer's words, as received
 	Prompt      string         `json:"prompt"`       // the exact text the customer had been shown
-	FlowName    string         `json:"flow"`
-	FlowVersion string         `json:"flow_version"`
-	At          time.Time      `json:"at"`
+	// Language is the language of the prompt the customer was shown.
+	Language    string `json:"language,omitempty"`
+	FlowName    string `json:"flow"`
+	FlowVersion string `json:"flow_version"`
+	// ProviderAt is when the provider received the customer's message (or
+	// reported the signal); zero when no provider was involved.
+	ProviderAt time.Time `json:"provider_at,omitzero"`
+	// At is when the engine recorded the event.
+	At time.Time `json:"at"`
+	// PrevHash and Hash link the event into its business's hash chain
+	// (see ChainHash); the store sets them when it appends the event.
+	PrevHash string `json:"prev_hash,omitempty"`
+	Hash     string `json:"hash,omitempty"`
+	// PIISalt and PIIDigestHex carry the personal data into the chain
+	// (see PIIDigest); erasing a customer removes the salt.
+	PIISalt      string `json:"pii_salt,omitempty"`
+	PIIDigestHex string `json:"pii_digest,omitempty"`
 }
 
 // StopRecord is a customer's latest STOP while it stands (until they opt in

@@ -41,6 +41,17 @@ type ConsentChange struct {
 	FlowName    string            `json:"flow"`
 	FlowVersion string            `json:"flow_version"`
 	At          time.Time         `json:"at"`
+	// Sender, Language and ProviderAt are evidence too (docs/ledger.md).
+	Sender     string    `json:"sender,omitempty"`
+	Language   string    `json:"language,omitempty"`
+	ProviderAt time.Time `json:"provider_at,omitzero"`
+	// The hash-chain links are set by the store when it appends the
+	// event, after the effect was queued: they are absent here. The
+	// ledger (optinbot ledger, the business API's export) has them.
+	PrevHash     string `json:"prev_hash,omitempty"`
+	Hash         string `json:"hash,omitempty"`
+	PIISalt      string `json:"pii_salt,omitempty"`
+	PIIDigestHex string `json:"pii_digest,omitempty"`
 }
 
 // ConsentChangeOf copies a ledger event into its envelope.
@@ -50,6 +61,8 @@ func ConsentChangeOf(e bot.ConsentEvent) ConsentChange {
 		Topic: e.Topic, Category: e.Category, Status: e.Status, Source: e.Source,
 		Trigger: e.Trigger, InboundID: e.InboundID, InboundText: e.InboundText,
 		Prompt: e.Prompt, FlowName: e.FlowName, FlowVersion: e.FlowVersion, At: e.At,
+		Sender: e.Sender, Language: e.Language, ProviderAt: e.ProviderAt,
+		PrevHash: e.PrevHash, Hash: e.Hash, PIISalt: e.PIISalt, PIIDigestHex: e.PIIDigestHex,
 	}
 }
 
@@ -60,6 +73,8 @@ func (c ConsentChange) ToBot() bot.ConsentEvent {
 		Topic: c.Topic, Category: c.Category, Status: c.Status, Source: c.Source,
 		Trigger: c.Trigger, InboundID: c.InboundID, InboundText: c.InboundText,
 		Prompt: c.Prompt, FlowName: c.FlowName, FlowVersion: c.FlowVersion, At: c.At,
+		Sender: c.Sender, Language: c.Language, ProviderAt: c.ProviderAt,
+		PrevHash: c.PrevHash, Hash: c.Hash, PIISalt: c.PIISalt, PIIDigestHex: c.PIIDigestHex,
 	}
 }
 

@@ -27,6 +27,7 @@ type Config struct {
 	Store     StoreConfig      `yaml:"store"`
 	NATS      NATSConfig       `yaml:"nats"`
 	Metrics   MetricsConfig    `yaml:"metrics"`
+	API       APIConfig        `yaml:"api"`
 	Retention RetentionConfig  `yaml:"retention"`
 	Defaults  CapsConfig       `yaml:"defaults"`
 	Business  []BusinessConfig `yaml:"businesses"`
@@ -34,8 +35,6 @@ type Config struct {
 	// and the senders run (see docs/adapters.md).
 	Webhooks  WebhookServerConfig `yaml:"webhooks"`
 	Providers ProvidersConfig     `yaml:"providers"`
-	// API is the business API (see api.go).
-	API APIConfig `yaml:"api"`
 
 	dir string // the config file's directory: flow paths are relative to it
 }
@@ -53,6 +52,14 @@ type NATSConfig struct {
 	SubjectPrefix   string        `yaml:"subject_prefix"`
 	DuplicateWindow time.Duration `yaml:"duplicate_window"`
 	Workers         int           `yaml:"workers"`
+}
+
+// APIConfig says where the business API is served (docs/api.md) and how
+// hard each API key may call it.
+type APIConfig struct {
+	Listen            string  `yaml:"listen"`
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	Burst             int     `yaml:"burst"`
 }
 
 // MetricsConfig says where Prometheus metrics are served.
@@ -217,10 +224,12 @@ func (c *Config) Validate() []error {
 	if len(c.Business) == 0 {
 		bad("businesses: at least one business is needed")
 	}
+	if c.API.RequestsPerSecond < 0 || c.API.Burst < 0 {
+		bad("api.requests_per_second %g and api.burst %d: want 0 (the default) or more", c.API.RequestsPerSecond, c.API.Burst)
+	}
 	if c.Webhooks.MaxBody < 1024 {
 		bad("webhooks.max_body %d: want at least 1024 bytes", c.Webhooks.MaxBody)
 	}
-	errs = append(errs, c.API.validate()...)
 	ids, senders := map[string]bool{}, map[string]string{}
 	for i, b := range c.Business {
 		where := fmt.Sprintf("businesses[%d]", i)

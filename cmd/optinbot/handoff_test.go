@@ -17,6 +17,7 @@ import (
 	"github.com/optinbot/optinbot/adapters/natsbus"
 	"github.com/optinbot/optinbot/adapters/natsbus/natstest"
 	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/store/sqlstore"
 	"github.com/optinbot/optinbot/store/storetest"
 )
 
@@ -71,7 +72,19 @@ func TestServeHandoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("OPTINBOT_E2E_DSN", dsn)
-	t.Setenv("OPTINBOT_E2E_API_TOKEN", apiToken)
+	// A business API key, created as optinbot apikey create does.
+	keyStore, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, apiToken, err := bot.NewAPIKey("clinic", "e2e", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keyStore.CreateAPIKey(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	keyStore.Close()
 	cfgPath := filepath.Join(t.TempDir(), "optinbot.yaml")
 	writeFile(t, cfgPath, fmt.Sprintf(`store:
   dsn: ${OPTINBOT_E2E_DSN}
@@ -83,7 +96,6 @@ metrics:
   listen: ""
 api:
   listen: %s
-  token: ${OPTINBOT_E2E_API_TOKEN}
 businesses:
   - id: clinic
     flow: %s
@@ -179,7 +191,7 @@ businesses:
 	expect(2)
 	post := func(token, body string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, "http://"+apiAddr+"/v1/handoffs/"+string(customer)+"/release", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, "http://"+apiAddr+"/v1/businesses/clinic/customers/"+string(customer)+"/handoff/release", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -210,7 +222,7 @@ businesses:
 	// Operators see handoffs start and end in the logs, without the
 	// customer's number or words.
 	text := logs.String()
-	for _, want := range []string{`"message":"handed off to agents"`, `"reason":"released"`, `"message":"handoff released through the API"`} {
+	for _, want := range []string{`"message":"handed off to agents"`, `"reason":"released"`, `"message":"handoff released"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the logs lack %s", want)
 		}

@@ -30,8 +30,7 @@ func newServeCmd() *cobra.Command {
 		Long: `serve is the production mode: it consumes inbound messages and send
 requests from NATS JetStream, runs each customer's conversation, and
 publishes replies, consent changes and send decisions through the outbox.
-With api.listen set it also serves the business API (an agent's hand back
-of a handoff: POST /v1/handoffs/{customer}/release). See
+With api.listen set it also serves the business API (docs/api.md). See
 config.example.yaml for every setting and docs/nats.md for the subjects.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,7 +83,7 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	if err != nil {
 		return err
 	}
-	apiSrv, err := newAPIServer(cfg, eng.service, log)
+	apiSrv, err := newAPIServer(cfg, st, eng.service, log)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,8 @@ type Store struct {
 
 	conversations map[customerKey]bot.Conversation
 	ledger        map[customerKey][]bot.ConsentEvent // commit order
+	entries       []bot.LedgerEntry                  // the whole ledger, commit order
+	heads         map[bot.BusinessID]string          // last hash of each business's chain
 	eventIDs      map[string]struct{}
 	templates     map[customerKey][]bot.SentTemplate // commit order
 	processed     map[processedKey]time.Time
@@ -56,6 +58,7 @@ func New() *Store {
 	return &Store{
 		conversations: map[customerKey]bot.Conversation{},
 		ledger:        map[customerKey][]bot.ConsentEvent{},
+		heads:         map[bot.BusinessID]string{},
 		eventIDs:      map[string]struct{}{},
 		templates:     map[customerKey][]bot.SentTemplate{},
 		processed:     map[processedKey]time.Time{},
@@ -166,6 +169,9 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	events := slices.Clone(turn.Consent)
 	for i := range events {
 		events[i].At = norm(events[i].At)
+		if !events[i].ProviderAt.IsZero() {
+			events[i].ProviderAt = norm(events[i].ProviderAt)
+		}
 	}
 	templates := slices.Clone(turn.Templates)
 	for i := range templates {
@@ -225,7 +231,10 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	for _, ev := range events {
 		// The ledger row is the event's own business and customer, as in SQL.
 		evKey := customerKey{ev.Business, ev.Customer}
+		ev.Seal(s.heads[ev.Business], bot.NewPIISalt())
+		s.heads[ev.Business] = ev.Hash
 		s.ledger[evKey] = append(s.ledger[evKey], ev)
+		s.entries = append(s.entries, bot.LedgerEntry{Seq: int64(len(s.entries) + 1), Event: ev})
 		s.eventIDs[ev.ID] = struct{}{}
 	}
 	if len(templates) > 0 {
@@ -379,6 +388,32 @@ func (s *Store) ConsentEvents(ctx context.Context, business bot.BusinessID, cust
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return slices.Clone(s.ledger[customerKey{business, customer}]), nil
+}
+
+// Ledger returns up to limit entries of the whole ledger, every business,
+// in commit order, starting after seq `after` (0 for the start).
+func (s *Store) Ledger(ctx context.Context, after int64, limit int) ([]bot.LedgerEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read ledger after %d: %w", after, err)
+	}
+	if limit < 1 {
+		return nil, fmt.Errorf("read ledger after %d: limit %d, want at least 1", after, limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	start := min(max(after, 0), int64(len(s.entries))) // seq n is entries[n-1]
+	end := min(start+int64(limit), int64(len(s.entries)))
+	return slices.Clone(s.entries[start:end]), nil
+}
+
+// LedgerHeads returns the last hash of every business's chain.
+func (s *Store) LedgerHeads(ctx context.Context) (map[bot.BusinessID]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read ledger heads: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return maps.Clone(s.heads), nil
 }
 
 // PruneProcessed forgets processed input ids whose turn's At is before

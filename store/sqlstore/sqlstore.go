@@ -175,7 +175,7 @@ func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, dir string, 
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return s.sealLedger(ctx)
 }
 
 // Close closes the database connections.
@@ -194,7 +194,8 @@ type queries struct {
 }
 
 const eventColumns = "id, business, customer, channel, topic, category, status, source, trigger, " +
-	"inbound_id, inbound_text, prompt, flow, flow_version, at"
+	"inbound_id, inbound_text, prompt, flow, flow_version, at, sender, language, provider_at, prev_hash, hash, " +
+	"pii_salt, pii_digest"
 
 func newStore(db *sqlx.DB, sqlite bool) *Store {
 	s := &Store{db: db, sqlite: sqlite, bind: sqlx.DOLLAR}
@@ -447,11 +448,6 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 		at = time.Now()
 	}
 	atArg := s.timeArg(at)
-	events := make([][]any, len(turn.Consent))
-	for i, e := range turn.Consent {
-		events[i] = []any{e.ID, e.Business, e.Customer, e.Channel, e.Topic, e.Category, e.Status, e.Source,
-			e.Trigger, e.InboundID, e.InboundText, e.Prompt, e.FlowName, e.FlowVersion, s.timeArg(e.At)}
-	}
 	templates := make([][]any, len(turn.Templates))
 	for i, tpl := range turn.Templates {
 		templates[i] = []any{turn.Business, turn.Customer, tpl.Topic, s.timeArg(tpl.At)}
@@ -502,7 +498,7 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	if err := s.insertRows(ctx, tx, "INSERT INTO timers (business, customer, id, due_at, state, transition)", "", 6, timers); err != nil {
 		return fail("save timers", err)
 	}
-	if err := s.insertRows(ctx, tx, "INSERT INTO consent_events ("+eventColumns+")", "", 15, events); err != nil {
+	if err := s.appendEvents(ctx, tx, turn.Consent); err != nil {
 		return fail("append consent events", err)
 	}
 	if err := s.insertRows(ctx, tx, "INSERT INTO sent_templates (business, customer, topic, at)", "", 4, templates); err != nil {
@@ -710,45 +706,6 @@ func (s *Store) MarkPublished(ctx context.Context, ids []string) error {
 		ids = ids[n:]
 	}
 	return nil
-}
-
-type eventRow struct {
-	ID          string `db:"id"`
-	Business    string `db:"business"`
-	Customer    string `db:"customer"`
-	Channel     string `db:"channel"`
-	Topic       string `db:"topic"`
-	Category    string `db:"category"`
-	Status      string `db:"status"`
-	Source      string `db:"source"`
-	Trigger     string `db:"trigger"`
-	InboundID   string `db:"inbound_id"`
-	InboundText string `db:"inbound_text"`
-	Prompt      string `db:"prompt"`
-	Flow        string `db:"flow"`
-	FlowVersion string `db:"flow_version"`
-	At          dbTime `db:"at"`
-}
-
-// ConsentEvents returns a customer's whole consent ledger in commit order.
-func (s *Store) ConsentEvents(ctx context.Context, business bot.BusinessID, customer bot.CustomerID) ([]bot.ConsentEvent, error) {
-	var rows []eventRow
-	if err := s.db.SelectContext(ctx, &rows, s.q.consentEvents, business, customer); err != nil {
-		return nil, fmt.Errorf("consent events of %s/%s: %w", business, customer.Redacted(), err)
-	}
-	var events []bot.ConsentEvent
-	if len(rows) > 0 {
-		events = make([]bot.ConsentEvent, len(rows))
-	}
-	for i, r := range rows {
-		events[i] = bot.ConsentEvent{
-			ID: r.ID, Business: bot.BusinessID(r.Business), Customer: bot.CustomerID(r.Customer), Channel: r.Channel,
-			Topic: flows.Topic(r.Topic), Category: flows.Category(r.Category), Status: bot.ConsentStatus(r.Status),
-			Source: bot.Source(r.Source), Trigger: r.Trigger, InboundID: r.InboundID, InboundText: r.InboundText,
-			Prompt: r.Prompt, FlowName: r.Flow, FlowVersion: r.FlowVersion, At: r.At.t,
-		}
-	}
-	return events, nil
 }
 
 // PruneProcessed forgets processed input ids whose turn's At is before

@@ -153,6 +153,15 @@ func TestUpgradeFromV1(t *testing.T) {
 			if _, err := db.ExecContext(ctx, ins, at, at); err != nil {
 				t.Fatalf("insert v1 conversation: %v", err)
 			}
+			for i, id := range []string{"ev-1", "ev-2", "ev-3"} {
+				business := []string{"acme", "globex", "acme"}[i]
+				if _, err := db.ExecContext(ctx, `INSERT INTO consent_events (id, business, customer, channel, topic, category,
+					status, source, trigger, inbound_id, inbound_text, prompt, flow, flow_version, at)
+					VALUES ($1, $2, '+14155550100', 'whatsapp', 'order_updates', 'utility', 'opted_in', 'in_channel',
+					'keyword yes', 'wamid.1', 'yes', 'Want updates on WhatsApp?', 'retail', 'v1', $3)`, id, business, at); err != nil {
+					t.Fatalf("insert v1 consent event: %v", err)
+				}
+			}
 
 			s := open(t, dsn)
 			sess, err := s.LoadSession(ctx, "acme", "+14155550100", time.Time{})
@@ -169,6 +178,21 @@ func TestUpgradeFromV1(t *testing.T) {
 			}
 			if due, err := s.DueTimers(ctx, time.Now().Add(1000*time.Hour), 10); err != nil || len(due) != 0 {
 				t.Errorf("DueTimers after upgrade = %v, %v; want none", due, err)
+			}
+			// Events recorded before the hash chains are sealed into them, in
+			// commit order, and verify.
+			rep, err := bot.VerifyLedger(ctx, s, 100)
+			if err != nil || rep.Break != nil || rep.Events != 3 {
+				t.Errorf("VerifyLedger after upgrade = %+v, %v; want 3 events and no break", rep, err)
+			}
+			evs, err := s.ConsentEvents(ctx, "acme", "+14155550100")
+			if err != nil || len(evs) != 2 || evs[0].Hash == "" || evs[1].PrevHash != evs[0].Hash {
+				t.Errorf("acme's events after upgrade = %+v, %v; want two chained events", evs, err)
+			}
+			// Opening again finds nothing to seal and changes nothing.
+			again := open(t, dsn)
+			if rep2, err := bot.VerifyLedger(ctx, again, 100); err != nil || rep2.Break != nil || !reflect.DeepEqual(rep2.Heads, rep.Heads) {
+				t.Errorf("VerifyLedger after reopening = %+v, %v; want the same heads %v", rep2, err, rep.Heads)
 			}
 		})
 	}

@@ -26,6 +26,10 @@ type Store interface {
 	MarkPublished(ctx context.Context, ids []string) error
 	// ConsentEvents returns a customer's whole consent ledger in commit order.
 	ConsentEvents(ctx context.Context, business bot.BusinessID, customer bot.CustomerID) ([]bot.ConsentEvent, error)
+	// Ledger returns up to limit entries of the whole ledger in commit
+	// order after seq `after`; LedgerHeads the last hash of each business's
+	// chain (bot.VerifyLedger reads both).
+	bot.LedgerReader
 	// PruneProcessed forgets processed input ids whose turn's At is before
 	// `before` and reports how many it removed.
 	PruneProcessed(ctx context.Context, before time.Time) (int64, error)
@@ -100,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"NoAliasing", testNoAliasing},
 		{"CanceledContext", testCanceledContext},
 	}
+	tests = append(tests, ledgerTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -116,7 +121,7 @@ func event(id string, b bot.BusinessID, c bot.CustomerID, topic flows.Topic, st 
 		Topic: topic, Category: flows.CategoryUtility, Status: st, Source: bot.SourceInChannel,
 		Trigger: "button optin_yes", InboundID: "wamid." + id, InboundText: "Yes ✅ please",
 		Prompt: "Acme Outfitters here on WhatsApp… want order updates?", FlowName: "retail",
-		FlowVersion: "3f2a9c1b7d0e", At: at,
+		FlowVersion: "3f2a9c1b7d0e", At: at, Sender: "15550001111", Language: "en", ProviderAt: at.Add(-time.Second),
 	}
 }
 
@@ -152,11 +157,19 @@ func load(t *testing.T, s Store, b bot.BusinessID, c bot.CustomerID, since time.
 	return sess
 }
 
+// ledger returns a customer's events without their hash-chain links, which
+// the ledger tests check on their own.
 func ledger(t *testing.T, s Store, b bot.BusinessID, c bot.CustomerID) []bot.ConsentEvent {
 	t.Helper()
 	evs, err := s.ConsentEvents(t.Context(), b, c)
 	if err != nil {
 		t.Fatalf("ConsentEvents(%s, %s): %v", b, c, err)
+	}
+	for i := range evs {
+		if evs[i].Hash == "" {
+			t.Errorf("ConsentEvents(%s, %s): event %s has no hash", b, c, evs[i].ID)
+		}
+		evs[i].PrevHash, evs[i].Hash, evs[i].PIISalt, evs[i].PIIDigestHex = "", "", "", ""
 	}
 	return evs
 }
@@ -306,7 +319,7 @@ func testTimePrecision(t *testing.T, s Store) {
 	}
 	equal(t, "template times", got.RecentTemplates, tpls)
 	wantEv := ev
-	wantEv.At = Norm(nano)
+	wantEv.At, wantEv.ProviderAt = Norm(nano), Norm(ev.ProviderAt)
 	equal(t, "event time", ledger(t, s, acme, phone), []bot.ConsentEvent{wantEv})
 
 	// The zero time round-trips as the zero time.
