@@ -563,6 +563,9 @@ func TestExpired(t *testing.T) {
 	s, _ := b.start(client, &fakeGuard{}, cfg)
 	m := outbound("acme/send:old/0", addr1, "+14155550100")
 	b.publish(m)
+	// The consumer can look settled before it has seen the message: wait
+	// for the status the expiry publishes.
+	natstest.Eventually(t, 10*time.Second, func() bool { return len(b.statuses()) > 0 }, "no expiry status")
 	natstest.Eventually(t, 10*time.Second, b.settled(s), "not acknowledged")
 	st := b.statuses()
 	if client.total() != 0 || len(st) != 1 || st[0].ErrorCode != CodeExpired || st[0].OutboundID != m.ID {
@@ -618,6 +621,9 @@ func TestRecordedOutcomeRepublished(t *testing.T) {
 	}
 	b.start(client, &fakeGuard{}, b.config())
 	b.publish(m)
+	// The consumer can look settled before it has seen the message: wait
+	// for the status the expiry publishes.
+	natstest.Eventually(t, 10*time.Second, func() bool { return len(b.statuses()) > 0 }, "no expiry status")
 	natstest.Eventually(t, 10*time.Second, b.settled(s), "not acknowledged")
 	st := b.statuses()
 	if client.total() != 0 || len(st) != 1 || st[0].ErrorCode != "131026" || st[0].Signal != envelope.SignalUndeliverable || !st[0].Timestamp.Equal(at) {
