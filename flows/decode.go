@@ -148,16 +148,7 @@ func (l *loader) messages(n *yaml.Node) Messages {
 		return m
 	}
 	fs := l.Fields(n, "in messages", messageKeys)
-	field := []func(*Messages) *string{ // as messageKeys
-		func(m *Messages) *string { return &m.Stopped },
-		func(m *Messages) *string { return &m.Restarted },
-		func(m *Messages) *string { return &m.NotStopped },
-		func(m *Messages) *string { return &m.Handoff },
-		func(m *Messages) *string { return &m.HandoffTimeout },
-		func(m *Messages) *string { return &m.HandoffReleased },
-		func(m *Messages) *string { return &m.ConfirmStop },
-		func(m *Messages) *string { return &m.StopDeclined },
-	}
+	field := messageFields
 	for i, key := range messageKeys {
 		fd, ok := fs.Get(key)
 		if !ok {

@@ -110,6 +110,19 @@ type Messages struct {
 	Variants map[string]Messages
 }
 
+// messageFields are the fields of Messages, in the order of messageKeys:
+// the loader fills them and For picks each one's language.
+var messageFields = []func(*Messages) *string{
+	func(m *Messages) *string { return &m.Stopped },
+	func(m *Messages) *string { return &m.Restarted },
+	func(m *Messages) *string { return &m.NotStopped },
+	func(m *Messages) *string { return &m.Handoff },
+	func(m *Messages) *string { return &m.HandoffTimeout },
+	func(m *Messages) *string { return &m.HandoffReleased },
+	func(m *Messages) *string { return &m.ConfirmStop },
+	func(m *Messages) *string { return &m.StopDeclined },
+}
+
 // For returns the wording of the messages in a language: each message's
 // wording in that language, or else the flow language's (which is empty
 // when the flow keeps the engine's default).
@@ -119,29 +132,10 @@ func (m Messages) For(lang string) Messages {
 		return m
 	}
 	out := m
-	if v.Stopped != "" {
-		out.Stopped = v.Stopped
-	}
-	if v.Restarted != "" {
-		out.Restarted = v.Restarted
-	}
-	if v.NotStopped != "" {
-		out.NotStopped = v.NotStopped
-	}
-	if v.Handoff != "" {
-		out.Handoff = v.Handoff
-	}
-	if v.HandoffTimeout != "" {
-		out.HandoffTimeout = v.HandoffTimeout
-	}
-	if v.HandoffReleased != "" {
-		out.HandoffReleased = v.HandoffReleased
-	}
-	if v.ConfirmStop != "" {
-		out.ConfirmStop = v.ConfirmStop
-	}
-	if v.StopDeclined != "" {
-		out.StopDeclined = v.StopDeclined
+	for _, field := range messageFields {
+		if text := *field(&v); text != "" {
+			*field(&out) = text
+		}
 	}
 	return out
 }
