@@ -873,8 +873,9 @@ func (biz *Business) HandleDeliveryUpdate(s *Session, u DeliveryUpdate, current 
 
 // HandleMarketingPreference applies the customer's choice in WhatsApp: a
 // stop is a provider opt-out of the business's marketing topics; a resume is
-// recorded as a notice and re-grants nothing (only the customer's own YES or
-// START in the chat does).
+// recorded in the ledger (status resumed, one event per marketing topic) and
+// as a notice, and re-grants nothing (only the customer's own YES or START in
+// the chat does).
 func (biz *Business) HandleMarketingPreference(s *Session, p MarketingPreference, now time.Time) Turn {
 	key := DedupID(InputMarketingPreference, "", s.Customer, p.ID)
 	b := newTurn(biz, s, key, key, p.Sender, now)
@@ -883,11 +884,18 @@ func (biz *Business) HandleMarketingPreference(s *Session, p MarketingPreference
 	if at.IsZero() {
 		at = now
 	}
+	topics := biz.marketingTopics(s)
 	if !p.Stop {
+		// The ledger keeps the resume as evidence of what the customer did
+		// in the app; the topics stay as they were.
+		for _, t := range topics {
+			b.recordConsent(ConsentEvent{Topic: t, Category: flows.CategoryMarketing, Status: Resumed,
+				Source: SourceProvider, Trigger: "provider user_preferences resume marketing", InboundID: p.ID,
+				FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version})
+		}
 		b.notice(NoticeMarketingResumed, p.Detail, at)
 		return b.done()
 	}
-	topics := biz.marketingTopics(s)
 	if len(topics) == 0 {
 		b.notice(NoticeMarketingStopped, p.Detail, at)
 		return b.done()

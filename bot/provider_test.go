@@ -121,8 +121,11 @@ func TestProviderMarketingStopAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"notice:marketing_resumed"}; !equal(kinds(effects), want) {
+	if want := []string{"consent:offers=resumed", "notice:marketing_resumed"}; !equal(kinds(effects), want) {
 		t.Errorf("resume: %v, want %v", kinds(effects), want)
+	}
+	if ev := consentOf(effects); len(ev) != 1 || ev[0].Topic != "offers" || ev[0].Status != bot.Resumed || ev[0].Source != bot.SourceProvider {
+		t.Errorf("resume recorded %+v, want one provider event of status resumed on offers", ev)
 	}
 	if c := h.consent(alice); c["offers"] != bot.OptedOut {
 		t.Errorf("resume re-granted offers: %v", c)

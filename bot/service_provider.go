@@ -44,7 +44,8 @@ func (s *Service) HandleDeliveryUpdate(ctx context.Context, u DeliveryUpdate) ([
 
 // HandleMarketingPreference records the customer's choice in WhatsApp to
 // stop marketing messages (a provider opt-out of the business's marketing
-// topics) or to resume them (recorded as a notice; it re-grants nothing).
+// topics) or to resume them (recorded in the ledger and as a notice; it re-grants
+// nothing).
 func (s *Service) HandleMarketingPreference(ctx context.Context, p MarketingPreference) ([]Effect, error) {
 	biz, err := s.resolve(p.Business, p.Sender)
 	if err != nil {

@@ -20,7 +20,19 @@ type ConsentStatus string
 const (
 	OptedIn  ConsentStatus = "opted_in"
 	OptedOut ConsentStatus = "opted_out"
+	// Resumed records that the customer turned marketing messages back on
+	// in the WhatsApp app. It is evidence, not permission: it re-grants
+	// nothing (only the customer's own YES or START in the chat does), so
+	// a topic's current consent is its latest opted_in or opted_out event.
+	Resumed ConsentStatus = "resumed"
 )
+
+// ConsentStatuses lists every status a ledger event may carry.
+var ConsentStatuses = []ConsentStatus{OptedIn, OptedOut, Resumed}
+
+// Grants reports whether the status decides a topic's consent (opted_in
+// or opted_out), as opposed to a record that changes nothing (Resumed).
+func (s ConsentStatus) Grants() bool { return s == OptedIn || s == OptedOut }
 
 // Source says where a consent event was collected.
 type Source string

@@ -35,6 +35,9 @@ func currentConsent(history []bot.ConsentEvent) []TopicConsent {
 	index := map[flows.Topic]int{}
 	var current []TopicConsent
 	for _, ev := range history {
+		if !ev.Status.Grants() {
+			continue // a record that changes no topic's consent
+		}
 		tc := TopicConsent{Topic: ev.Topic, Category: ev.Category, Status: ev.Status, Source: ev.Source, Since: ev.At, EventID: ev.ID}
 		if i, ok := index[ev.Topic]; ok {
 			current[i] = tc

@@ -20,8 +20,9 @@ import (
 //	 "prompt":"Acme Outfitters here on WhatsApp…","flow":"retail",
 //	 "flow_version":"3f2a9c1b7d0e","at":"2026-01-01T09:30:00Z"}
 //
-// Required: id, customer, business, channel, topic, status (opted_in or
-// opted_out), source, at. The sources are those of bot.Sources; more may be
+// Required: id, customer, business, channel, topic, status (opted_in,
+// opted_out, or resumed: the customer turned marketing back on in the app,
+// a record that re-grants nothing), source, at. The sources are those of bot.Sources; more may be
 // added within version 1, so a reader accepts one it does not know. topic "all" with status
 // opted_out ends every topic. inbound_text and prompt are the customer's
 // and the bot's exact words: personal data, treat accordingly.
@@ -135,7 +136,7 @@ func (cc ConsentChange) check(c *checker) {
 	c.required("business", string(cc.Business))
 	c.required("channel", cc.Channel)
 	c.required("topic", string(cc.Topic))
-	c.oneOf("status", string(cc.Status), string(bot.OptedIn), string(bot.OptedOut))
+	c.oneOf("status", string(cc.Status), string(bot.OptedIn), string(bot.OptedOut), string(bot.Resumed))
 	// Any source is accepted: sources may be added within version 1.
 	c.required("source", string(cc.Source))
 	c.present("at", cc.At)

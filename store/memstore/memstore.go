@@ -120,6 +120,9 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 		sess.Conversation = copyConversation(c)
 	}
 	for _, ev := range s.ledger[key] {
+		if !ev.Status.Grants() {
+			continue
+		}
 		if sess.Consent == nil {
 			sess.Consent = map[flows.Topic]bot.ConsentStatus{}
 			sess.Latest = map[flows.Topic]bot.LatestConsent{}

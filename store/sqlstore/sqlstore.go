@@ -211,7 +211,8 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 		loadConsent: r(`SELECT e.topic, e.status, e.source, e.at FROM consent_events e
 			WHERE e.business = ? AND e.customer = ? AND e.seq = (
 				SELECT MAX(l.seq) FROM consent_events l
-				WHERE l.business = e.business AND l.customer = e.customer AND l.topic = e.topic)`),
+				WHERE l.business = e.business AND l.customer = e.customer AND l.topic = e.topic
+					AND l.status IN ('opted_in', 'opted_out'))`),
 		loadTemplates: r(`SELECT topic, at FROM sent_templates
 			WHERE business = ? AND customer = ? AND at >= ? ORDER BY at, seq`),
 		processed:     r(`SELECT COUNT(*) FROM processed_inputs WHERE business = ? AND dedup_id = ?`),

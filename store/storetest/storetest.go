@@ -727,6 +727,14 @@ func testConsentFromLedger(t *testing.T, s Store) {
 	step("m4", event("e7", acme, phone, "order_updates", bot.OptedOut, t0.Add(-time.Hour)))
 	equal(t, "latest commit wins", load(t, s, acme, phone, t0).Consent,
 		map[flows.Topic]bot.ConsentStatus{"order_updates": bot.OptedOut, "promotions": bot.OptedIn})
+	// A resume is evidence, not permission: the opt-out before it stands.
+	step("m5", event("e8", acme, phone, "order_updates", bot.Resumed, t0.Add(5*time.Minute)))
+	equal(t, "after a resume", load(t, s, acme, phone, t0).Consent,
+		map[flows.Topic]bot.ConsentStatus{"order_updates": bot.OptedOut, "promotions": bot.OptedIn})
+	// A topic with nothing but a resume has no consent at all.
+	step("m6", event("e9", acme, phone, "offers", bot.Resumed, t0.Add(6*time.Minute)))
+	equal(t, "a resume alone", load(t, s, acme, phone, t0).Consent,
+		map[flows.Topic]bot.ConsentStatus{"order_updates": bot.OptedOut, "promotions": bot.OptedIn})
 }
 
 // testLatestConsent: the session's Latest is the latest event of each
