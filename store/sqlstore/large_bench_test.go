@@ -107,7 +107,9 @@ func openLarge(tb testing.TB) (*Store, error) {
 		`INSERT INTO sent_templates (business, customer, topic, at)
 			SELECT 'acme', '+1415' || lpad(i::text, 7, '0'), 'order_updates', now() - (i % 48) * interval '1 hour'
 			FROM generate_series(0, 999999) i`,
-		`ANALYZE`,
+		// What autovacuum does on a live database: without it the first
+		// lookups would also pay for setting hint bits.
+		`VACUUM ANALYZE`,
 	} {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("load: %s: %w", stmt[:40], err)
@@ -154,10 +156,7 @@ func BenchmarkLargeConsentLookup(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		c := largeCustomer(rand.IntN(largeCustomers))
-		var rows []struct {
-			Topic  string `db:"topic"`
-			Status string `db:"status"`
-		}
+		var rows []consentRow
 		began := time.Now()
 		if err := s.db.SelectContext(ctx, &rows, s.q.loadConsent, "acme", c); err != nil {
 			b.Fatal(err)
