@@ -3,6 +3,7 @@ module github.com/optinbot/optinbot
 go 1.26.8
 
 require (
+	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jmoiron/sqlx v1.4.0
 	github.com/lib/pq v1.12.3
 	github.com/looplab/fsm v1.0.3
