@@ -200,7 +200,7 @@ type Simulator struct {
 
 // NewSimulator builds a Simulator for a loaded flow; src is its file bytes.
 func NewSimulator(ctx context.Context, flow *flows.Flow, src []byte, log zerolog.Logger) (*Simulator, error) {
-	sim := &Simulator{now: SimulationStart, store: memstore.New(), business: BusinessSlug(flow)}
+	sim := &Simulator{now: SimulationStart, store: memstore.New(memstore.WithoutOutbox()), business: BusinessSlug(flow)}
 	svc, err := bot.NewService(ctx, bot.ServiceConfig{
 		Store:  sim.store,
 		Clock:  func() time.Time { return sim.now },

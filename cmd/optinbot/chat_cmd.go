@@ -40,7 +40,7 @@ last good version and prints its problems. Flow timers fire on time.`,
 			if err != nil {
 				return fmt.Errorf("--as: %w", err)
 			}
-			lc := &localChat{path: flowPath, customer: customer, store: memstore.New(), out: cmd.OutOrStdout(),
+			lc := &localChat{path: flowPath, customer: customer, store: memstore.New(memstore.WithoutOutbox()), out: cmd.OutOrStdout(),
 				log: zerolog.New(cmd.ErrOrStderr()).Level(zerolog.WarnLevel)}
 			if err := lc.reload(cmd.Context(), true); err != nil {
 				return &exitError{code: 2, err: err}

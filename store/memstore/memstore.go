@@ -29,6 +29,7 @@ type Store struct {
 	effectIDs     map[string]time.Time // every effect in the outbox: when it was published, zero while pending
 	flowSources   map[flowKey][]byte
 	deliveries    map[messageKey]bot.DeliveryRecord // latest committed record
+	noOutbox      bool                              // WithoutOutbox
 }
 
 type customerKey struct {
@@ -53,9 +54,19 @@ type outboxEntry struct {
 	effect []byte // JSON of bot.Effect
 }
 
+// Option changes how a Store behaves.
+type Option func(*Store)
+
+// WithoutOutbox makes Commit drop a turn's effects instead of queueing them
+// in the outbox. It is for callers that deliver the effects the service
+// returns themselves (simulate, chat, flowtests): there, an outbox nobody
+// relays only grows with every line, and encoding it is a third of a
+// simulated step.
+func WithoutOutbox() Option { return func(s *Store) { s.noOutbox = true } }
+
 // New returns an empty store.
-func New() *Store {
-	return &Store{
+func New(opts ...Option) *Store {
+	s := &Store{
 		conversations: map[customerKey]bot.Conversation{},
 		ledger:        map[customerKey][]bot.ConsentEvent{},
 		heads:         map[bot.BusinessID]string{},
@@ -66,6 +77,10 @@ func New() *Store {
 		flowSources:   map[flowKey][]byte{},
 		deliveries:    map[messageKey]bot.DeliveryRecord{},
 	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
 }
 
 // norm is how every stored time is kept: UTC, to the microsecond.
@@ -161,8 +176,11 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 		return fail("%w", err)
 	}
 	// Encode and copy outside the lock.
-	effects := make([]outboxEntry, len(turn.Effects))
-	for i, e := range turn.Effects {
+	var effects []outboxEntry
+	if !s.noOutbox {
+		effects = make([]outboxEntry, len(turn.Effects))
+	}
+	for i, e := range turn.Effects[:len(effects)] {
 		data, err := json.Marshal(e)
 		if err != nil {
 			return fail("encode effect %s: %w", e.ID, err)
