@@ -100,10 +100,14 @@ const (
 	// ReasonHeld: the provider reported the customer unreachable (blocked
 	// or left WhatsApp); business-initiated messages wait until they write.
 	ReasonHeld Reason = "held_undeliverable"
+	// ReasonSuppressed: the customer was erased without a standing
+	// opt-in and is on the business's suppression list; only their own
+	// opt-in in the chat lifts it.
+	ReasonSuppressed Reason = "suppressed"
 )
 
 // Reasons lists every Reason, in the guard's order (see Caps.Check).
-var Reasons = []Reason{ReasonOptedOut, ReasonProviderBlocked, ReasonHeld, ReasonNoConsent, ReasonWindowClosed, ReasonFrequencyCap}
+var Reasons = []Reason{ReasonSuppressed, ReasonOptedOut, ReasonProviderBlocked, ReasonHeld, ReasonNoConsent, ReasonWindowClosed, ReasonFrequencyCap}
 
 // Effect is one thing the engine decided, for the caller to carry out after
 // the turn is committed. Its ID is derived from the input's id and the

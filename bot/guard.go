@@ -47,6 +47,10 @@ type Outbound struct {
 // when the message may be sent, or the first reason that forbids it, checked
 // in this order:
 //
+//  0. suppressed: the customer was erased without a standing opt-in
+//     (Service.EraseCustomer). No template and no business-initiated
+//     free-form message; the bot's replies to a customer who writes
+//     again are allowed, so they can opt in again.
 //  1. opted_out or provider_blocked: a stop stands, the customer's own
 //     STOP (opted_out) or one the provider reported for every message
 //     (provider_blocked: the customer blocked the business or opted out in
@@ -65,6 +69,9 @@ type Outbound struct {
 //  5. frequency_cap: templates allowed in the last 24 hours stay under the
 //     business's cap, and under the topic's cap when it has one.
 func (c Caps) Check(s *Session, out Outbound, now time.Time) Reason {
+	if !out.Reply && s.Suppressed {
+		return ReasonSuppressed
+	}
 	if stop := s.Conversation.Stop; !out.Reply && stop != nil {
 		if stop.ByProvider {
 			return ReasonProviderBlocked

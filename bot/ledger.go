@@ -80,10 +80,16 @@ func NewPIISalt() []byte {
 }
 
 // Erased reports whether the event's personal data was erased: no salt,
-// and every personal field empty.
+// the customer and the id empty or an erase's marker (ErasedPrefix, see
+// EraseEvent), and the other personal fields empty. The chain cannot check
+// an erased event's personal fields (nothing is left to digest), only that
+// no personal data is left in them.
 func (e ConsentEvent) Erased() bool {
-	return e.PIISalt == "" && e.Customer == "" && e.ID == "" && e.InboundID == "" && e.InboundText == "" && e.Prompt == ""
+	return e.PIISalt == "" && erasedField(string(e.Customer)) && erasedField(e.ID) &&
+		e.InboundID == "" && e.InboundText == "" && e.Prompt == ""
 }
+
+func erasedField(s string) bool { return s == "" || isErasedID(s) }
 
 // micros encodes a time for hashing: Unix microseconds in UTC, "" for the
 // zero time.

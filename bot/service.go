@@ -41,6 +41,11 @@ type ServiceConfig struct {
 	// AfterCommit, optional, is called after each committed turn that has
 	// effects, e.g. to wake the outbox publisher. It must not block.
 	AfterCommit func()
+	// SuppressionKey keys the customer hashes of the suppression list
+	// (CustomerHash): at least MinSuppressionKey bytes, the same for every
+	// instance of a deployment. Without one (or with a Store that is no
+	// CustomerEraser) the Service erases no customer and checks no list.
+	SuppressionKey []byte
 }
 
 // BusinessConfig describes one business the Service serves.
@@ -76,6 +81,9 @@ type Service struct {
 	observer    Observer
 	afterCommit func()
 
+	eraser         CustomerEraser // nil: the store keeps no suppression list
+	suppressionKey []byte
+
 	businesses map[BusinessID]*Business
 	senders    map[string]BusinessID
 
@@ -98,6 +106,11 @@ func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessCon
 	if s.clock == nil {
 		s.clock = time.Now
 	}
+	if n := len(cfg.SuppressionKey); n > 0 && n < MinSuppressionKey {
+		return nil, fmt.Errorf("new service: the suppression key has %d bytes, want at least %d", n, MinSuppressionKey)
+	}
+	s.eraser, _ = cfg.Store.(CustomerEraser)
+	s.suppressionKey = cfg.SuppressionKey
 	for _, bc := range businesses {
 		if bc.ID == "" || bc.Flow == nil {
 			return nil, fmt.Errorf("new service: business %q needs an id and a flow", bc.ID)
@@ -341,9 +354,18 @@ func (s *Service) run(ctx context.Context, biz *Business, customer CustomerID, k
 		return nil, fmt.Errorf("%s %q: load session: %w", kind, dedupID, err)
 	}
 	sess.Business, sess.Customer = biz.ID, customer
+	suppressed, hash, err := s.suppressed(ctx, biz.ID, customer)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", kind, dedupID, err)
+	}
+	sess.Suppressed = suppressed
 	turn, err := step(&sess, start)
 	if err != nil {
 		return nil, err
+	}
+	if suppressed && liftsSuppression(turn) {
+		turn.Unsuppress = hash
+		log.Info().Msg("suppression lifted: the customer opted in again in the chat")
 	}
 	if err := s.store.Commit(ctx, turn); err != nil {
 		if errors.Is(err, ErrDuplicate) {

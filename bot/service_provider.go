@@ -76,6 +76,9 @@ func (s *Service) Recheck(ctx context.Context, business BusinessID, sender strin
 	if err != nil {
 		return "", fmt.Errorf("recheck %s/%s: load session: %w", biz.ID, customer.Redacted(), err)
 	}
+	if sess.Suppressed, _, err = s.suppressed(ctx, biz.ID, customer); err != nil {
+		return "", fmt.Errorf("recheck %s/%s: %w", biz.ID, customer.Redacted(), err)
+	}
 	out.Counted = true
 	return biz.Caps.Check(&sess, out, now), nil
 }

@@ -28,7 +28,7 @@ const (
 )
 
 // ConsentStatuses lists every status a ledger event may carry.
-var ConsentStatuses = []ConsentStatus{OptedIn, OptedOut, Resumed}
+var ConsentStatuses = []ConsentStatus{OptedIn, OptedOut, Resumed, CustomerErased}
 
 // Grants reports whether the status decides a topic's consent (opted_in
 // or opted_out), as opposed to a record that changes nothing (Resumed).
@@ -50,7 +50,7 @@ const (
 
 // Sources lists every Source the ledger holds.
 var Sources = []Source{SourceInChannel, SourceSignup, SourceSMSCampaign, SourceEmailCampaign,
-	SourceWeb, SourceLiveChat, SourceProvider, SourceAPI}
+	SourceWeb, SourceLiveChat, SourceProvider, SourceAPI, SourceCLI}
 
 // ConsentEvent is one append-only entry of the consent ledger, with the
 // evidence of what caused it.
@@ -248,6 +248,9 @@ type Session struct {
 	Latest map[flows.Topic]LatestConsent
 	// RecentTemplates are the allowed templates of the last 24 hours.
 	RecentTemplates []SentTemplate
+	// Suppressed is true when the customer's hash is on the business's
+	// suppression list (see Service.EraseCustomer); the Service sets it.
+	Suppressed bool
 }
 
 // Turn is the outcome of one input, committed by the store in one
@@ -269,6 +272,10 @@ type Turn struct {
 	Deliveries []DeliveryRecord
 	Effects    []Effect // published from the outbox after the commit
 	At         time.Time
+	// Unsuppress, when set, is the customer hash whose suppression the
+	// turn lifts: the suppressed customer opted in again in the chat. The
+	// store keeps the list's row with the time it was lifted.
+	Unsuppress string
 }
 
 // Inbound is a customer's message as the engine sees it.
