@@ -75,3 +75,26 @@ func customerTag(c CustomerID) string {
 var dedupPartEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
 
 func escapeDedupPart(s string) string { return dedupPartEscaper.Replace(s) }
+
+// DedupIDsOf returns the LIKE patterns of the dedup ids that name the
+// customer (inbound messages and timers): what an erase forgets with the
+// customer. The customer part is hex, so it holds no LIKE wildcard.
+func DedupIDsOf(customer CustomerID) (inbound, timer string) {
+	tag := customerTag(customer)
+	return "in:%:" + tag + ":%", "timer:" + tag + ":%"
+}
+
+// DedupIDNames reports whether a dedup id names the customer: the
+// patterns of DedupIDsOf, for stores that match ids in code.
+func DedupIDNames(id string, customer CustomerID) bool {
+	tag := customerTag(customer)
+	if strings.HasPrefix(id, "timer:"+tag+":") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(id, "in:")
+	if !ok {
+		return false
+	}
+	_, after, ok := strings.Cut(rest, ":") // the escaped provider holds no ':'
+	return ok && strings.HasPrefix(after, tag+":")
+}

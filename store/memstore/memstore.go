@@ -30,6 +30,18 @@ type Store struct {
 	flowSources   map[flowKey][]byte
 	deliveries    map[messageKey]bot.DeliveryRecord // latest committed record
 	noOutbox      bool                              // WithoutOutbox
+	deliveredTo   map[messageKey]bot.CustomerID     // whose message each record is about
+	suppressions  map[suppressionKey]suppression
+	secretKey     []byte // the generated suppression key, once asked for
+}
+
+type suppressionKey struct {
+	business bot.BusinessID
+	hash     string
+}
+
+type suppression struct {
+	at, lifted time.Time // lifted zero: in force
 }
 
 type customerKey struct {
@@ -76,6 +88,8 @@ func New(opts ...Option) *Store {
 		effectIDs:     map[string]time.Time{},
 		flowSources:   map[flowKey][]byte{},
 		deliveries:    map[messageKey]bot.DeliveryRecord{},
+		deliveredTo:   map[messageKey]bot.CustomerID{},
+		suppressions:  map[suppressionKey]suppression{},
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -263,6 +277,14 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	}
 	for _, d := range deliveries { // a later record of the same message wins
 		s.deliveries[messageKey{turn.Business, d.MessageID}] = d
+		s.deliveredTo[messageKey{turn.Business, d.MessageID}] = turn.Customer
+	}
+	if turn.Unsuppress != "" {
+		k := suppressionKey{turn.Business, turn.Unsuppress}
+		if sup, ok := s.suppressions[k]; ok && sup.lifted.IsZero() {
+			sup.lifted = norm(at)
+			s.suppressions[k] = sup
+		}
 	}
 	for _, e := range effects {
 		s.outbox = append(s.outbox, e)
@@ -478,6 +500,12 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.deliveries)
-	maps.DeleteFunc(s.deliveries, func(_ messageKey, d bot.DeliveryRecord) bool { return d.At.Before(before) })
+	maps.DeleteFunc(s.deliveries, func(k messageKey, d bot.DeliveryRecord) bool {
+		if d.At.Before(before) {
+			delete(s.deliveredTo, k)
+			return true
+		}
+		return false
+	})
 	return int64(n - len(s.deliveries)), nil
 }

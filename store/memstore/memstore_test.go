@@ -42,3 +42,10 @@ func TestWithoutOutbox(t *testing.T) {
 		t.Fatal("a second commit of the same message was accepted; want ErrDuplicate")
 	}
 }
+
+func TestEraseContract(t *testing.T) {
+	storetest.RunErase(t, func(t *testing.T) (storetest.EraseStore, storetest.Dump) {
+		s := memstore.New()
+		return s, func(*testing.T) string { return s.Dump() }
+	})
+}

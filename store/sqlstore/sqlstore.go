@@ -190,7 +190,8 @@ func (s *Store) Close() error {
 
 type queries struct {
 	loadConversation, loadConsent, loadTemplates, processed, markProcessed, upsertConversation,
-	pending, prune, prunePublished, pruneDeliveries, saveFlow, flowSource, consentEvents, messageStatus, deleteTimers, dueTimers string
+	pending, prune, prunePublished, pruneDeliveries, saveFlow, flowSource, consentEvents, messageStatus, deleteTimers, dueTimers,
+	suppressed string
 }
 
 const eventColumns = "id, business, customer, channel, topic, category, status, source, trigger, " +
@@ -242,6 +243,7 @@ func newStore(db *sqlx.DB, sqlite bool) *Store {
 		deleteTimers:    r(`DELETE FROM timers WHERE business = ? AND customer = ?`),
 		dueTimers: r(`SELECT business, customer, id, due_at, state, transition FROM timers
 			WHERE due_at < ? ORDER BY due_at, business, customer, id LIMIT ?`),
+		suppressed: r(`SELECT COUNT(*) FROM suppressions WHERE business = ? AND customer_hash = ? AND lifted_at IS NULL`),
 	}
 	return s
 }
@@ -461,7 +463,7 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 		}
 		effects[i] = []any{e.ID, string(data), atArg}
 	}
-	deliveries := deliveryRows(turn.Business, turn.Deliveries, s.timeArg)
+	deliveries := deliveryRows(turn.Business, turn.Customer, turn.Deliveries, s.timeArg)
 
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -505,13 +507,18 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	if err := s.insertRows(ctx, tx, "INSERT INTO sent_templates (business, customer, topic, at)", "", 4, templates); err != nil {
 		return fail("record templates", err)
 	}
-	if err := s.insertRows(ctx, tx, "INSERT INTO message_status (business, message_id, status, at)",
-		" ON CONFLICT (business, message_id) DO UPDATE SET status = excluded.status, at = excluded.at",
-		4, deliveries); err != nil {
+	if err := s.insertRows(ctx, tx, "INSERT INTO message_status (business, message_id, status, at, customer)",
+		" ON CONFLICT (business, message_id) DO UPDATE SET status = excluded.status, at = excluded.at, customer = excluded.customer",
+		5, deliveries); err != nil {
 		return fail("record message statuses", err)
 	}
 	if err := s.insertRows(ctx, tx, "INSERT INTO outbox (id, effect, created_at)", "", 3, effects); err != nil {
 		return fail("queue effects", err)
+	}
+	if turn.Unsuppress != "" {
+		if err := s.liftSuppression(ctx, tx, turn.Business, turn.Unsuppress, atArg); err != nil {
+			return fail("lift suppression", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fail("commit", err)
@@ -549,7 +556,7 @@ func (s *Store) timerRows(turn bot.Turn) (column any, rows [][]any, err error) {
 // deliveryRows are the message_status rows of a Turn's Deliveries: the last
 // record of each message id (a multi-row upsert may not touch a row twice),
 // ordered by message id so that concurrent Commits lock rows in one order.
-func deliveryRows(business bot.BusinessID, deliveries []bot.DeliveryRecord, timeArg func(time.Time) any) [][]any {
+func deliveryRows(business bot.BusinessID, customer bot.CustomerID, deliveries []bot.DeliveryRecord, timeArg func(time.Time) any) [][]any {
 	if len(deliveries) == 0 {
 		return nil
 	}
@@ -561,7 +568,7 @@ func deliveryRows(business bot.BusinessID, deliveries []bot.DeliveryRecord, time
 	rows := make([][]any, len(ids))
 	for i, id := range ids {
 		d := last[id]
-		rows[i] = []any{business, d.MessageID, d.Status, timeArg(d.At)}
+		rows[i] = []any{business, d.MessageID, d.Status, timeArg(d.At), customer}
 	}
 	return rows
 }
