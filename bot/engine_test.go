@@ -75,7 +75,7 @@ func newHarness(t *testing.T, f *flows.Flow, src []byte, caps bot.Caps) *harness
 func (h *harness) restart(f *flows.Flow, src []byte, caps bot.Caps) {
 	h.t.Helper()
 	svc, err := bot.NewService(context.Background(), bot.ServiceConfig{
-		Store: h.store, Clock: func() time.Time { return h.now }, Logger: zerolog.Nop(),
+		Store: h.store, Clock: func() time.Time { return h.now }, Logger: zerolog.Nop(), SuppressionKey: testSuppressionKey,
 	}, []bot.BusinessConfig{{ID: "acme", Flow: f, Source: src, Senders: []string{"15550001111", twilioSender}, Caps: caps,
 		NumberedSenders: []string{twilioSender}}})
 	if err != nil {

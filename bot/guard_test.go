@@ -63,3 +63,40 @@ func TestGuardReasonsAndOrder(t *testing.T) {
 		t.Errorf("default cap = %d, want 5", got)
 	}
 }
+
+// A suppressed customer gets no business-initiated message of any kind,
+// whatever else holds; the bot's replies to them still pass the guard.
+func TestGuardSuppressed(t *testing.T) {
+	now := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	open := now.Add(-time.Hour)
+	consent := map[flows.Topic]ConsentStatus{"orders": OptedIn}
+	for _, tc := range []struct {
+		name string
+		stop *StopRecord
+		held time.Time
+		out  Outbound
+		want Reason
+	}{
+		{"template with consent", nil, time.Time{}, Outbound{Kind: KindTemplate, Topic: "orders"}, ReasonSuppressed},
+		{"text in the window", nil, time.Time{}, Outbound{Kind: KindText}, ReasonSuppressed},
+		{"suppressed beats opted out", &StopRecord{At: open}, time.Time{}, Outbound{Kind: KindText}, ReasonSuppressed},
+		{"suppressed beats held", nil, open, Outbound{Kind: KindTemplate, Topic: "orders"}, ReasonSuppressed},
+		{"prechecked template", nil, time.Time{}, Outbound{Kind: KindTemplate, Topic: "orders", Counted: true}, ReasonSuppressed},
+		{"reply allowed", nil, time.Time{}, Outbound{Kind: KindText, Reply: true}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Session{Suppressed: true, Consent: consent,
+				Conversation: Conversation{Stop: tc.stop, HeldSince: tc.held, LastInboundAt: open}}
+			if got := (Caps{}).Check(s, tc.out, now); got != tc.want {
+				t.Errorf("Check = %q, want %q", got, tc.want)
+			}
+			s.Suppressed = false
+			if got := (Caps{}).Check(s, tc.out, now); got == ReasonSuppressed {
+				t.Errorf("Check of a customer not suppressed = %q", got)
+			}
+		})
+	}
+	if Reasons[0] != ReasonSuppressed {
+		t.Errorf("Reasons = %v, want suppressed first, in the guard's order", Reasons)
+	}
+}
