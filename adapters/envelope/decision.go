@@ -19,10 +19,10 @@ import (
 //	 "template":"spring_sale","topic":"promotions","allowed":false,"reason":"opted_out"}
 //
 // Required: id, business, customer, kind; reason when allowed is false, and
-// only then. The reasons are bot.Reasons: opted_out, provider_blocked,
-// held_undeliverable, no_consent, window_closed and frequency_cap; more may
-// be added within version 1, so a reader treats an unknown reason as a
-// refusal.
+// only then. The reasons are bot.Reasons: suppressed, opted_out,
+// provider_blocked, held_undeliverable, no_consent, window_closed and
+// frequency_cap; more may be added within version 1, so a reader treats
+// an unknown reason as a refusal.
 type SendDecision struct {
 	ID        string          `json:"id"`
 	RequestID string          `json:"request_id,omitempty"`
