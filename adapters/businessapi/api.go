@@ -28,6 +28,9 @@ type Engine interface {
 	Business(id bot.BusinessID) (*bot.Business, bool)
 	HandleSendRequest(ctx context.Context, r bot.SendRequest) ([]bot.Effect, error)
 	HandleHandoffRelease(ctx context.Context, r bot.HandoffRelease) ([]bot.Effect, error)
+	// EraseCustomer erases a customer's personal data and, when no consent
+	// of theirs stands, suppresses them (bot.Service.EraseCustomer).
+	EraseCustomer(ctx context.Context, business bot.BusinessID, customer bot.CustomerID, source bot.Source) (bot.EraseResult, error)
 }
 
 // Config is the API's dependencies and limits.
@@ -75,6 +78,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/businesses/{business}/ledger", s.authorized(s.exportLedger))
 	mux.Handle("POST /v1/businesses/{business}/messages", s.authorized(s.sendMessage))
 	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/handoff/release", s.authorized(s.releaseHandoff))
+	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/erase", s.authorized(s.eraseCustomer))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see docs/api.md)")
 	})

@@ -66,7 +66,8 @@ func newEnvWith(t *testing.T, cfg businessapi.Config, flowFile string) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, now: t0}
-	e.svc, err = bot.NewService(t.Context(), bot.ServiceConfig{Store: st, Clock: func() time.Time { return e.now }, Logger: zerolog.Nop()},
+	e.svc, err = bot.NewService(t.Context(), bot.ServiceConfig{Store: st, Clock: func() time.Time { return e.now }, Logger: zerolog.Nop(),
+		SuppressionKey: testSuppressionKey},
 		[]bot.BusinessConfig{
 			{ID: "acme", Flow: f, Source: src, Senders: []string{"15550001111"}},
 			{ID: "globex", Flow: f, Source: src, Senders: []string{"15550002222"}},
