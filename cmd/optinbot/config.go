@@ -29,6 +29,7 @@ type Config struct {
 	Metrics   MetricsConfig    `yaml:"metrics"`
 	API       APIConfig        `yaml:"api"`
 	Retention RetentionConfig  `yaml:"retention"`
+	Privacy   PrivacyConfig    `yaml:"privacy"`
 	Defaults  CapsConfig       `yaml:"defaults"`
 	Business  []BusinessConfig `yaml:"businesses"`
 	// Webhooks is the provider webhook server; Providers the adapters it
@@ -72,6 +73,15 @@ type MetricsConfig struct {
 // message.
 type RetentionConfig struct {
 	ProcessedIDs time.Duration `yaml:"processed_ids"`
+}
+
+// PrivacyConfig holds the key of the suppression list of erased customers
+// (bot.CustomerHash). Give it from the environment, e.g.
+// ${OPTINBOT_SUPPRESSION_KEY}: at least 32 bytes, the same for every
+// instance. Empty: the deployment generates one and keeps it in its
+// database.
+type PrivacyConfig struct {
+	SuppressionKey string `yaml:"suppression_key"`
 }
 
 // CapsConfig is a frequency cap.
@@ -217,6 +227,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Retention.ProcessedIDs < MinProcessedRetention {
 		bad("retention.processed_ids %s: want at least 168h (providers redeliver for 7 days)", c.Retention.ProcessedIDs)
+	}
+	if n := len(c.Privacy.SuppressionKey); n > 0 && n < bot.MinSuppressionKey {
+		bad("privacy.suppression_key has %d bytes: want at least %d (e.g. the output of openssl rand -hex 32)", n, bot.MinSuppressionKey)
 	}
 	if c.Defaults.TemplatesPerDay < 1 {
 		bad("defaults.templates_per_day %d: want at least 1", c.Defaults.TemplatesPerDay)

@@ -128,7 +128,12 @@ func startDemo(ctx context.Context, dbPath string, log zerolog.Logger) (_ *demo,
 		return nil, fmt.Errorf("demo: the shipped flow does not load: %w", err)
 	}
 	businesses := []bot.BusinessConfig{{ID: flowtests.BusinessSlug(flow), Flow: flow, Source: src, Senders: []string{demoSender}}}
-	if d.engine, err = newEngine(ctx, d.js, d.store, businesses, engineOptions{Workers: 4}, log); err != nil {
+	// The demo configures no key: the store generates one and keeps it.
+	key, err := suppressionKey(ctx, nil, d.store)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if d.engine, err = newEngine(ctx, d.js, d.store, businesses, engineOptions{Workers: 4, SuppressionKey: key}, log); err != nil {
 		return nil, fmt.Errorf("demo: start the engine: %w", err)
 	}
 	if d.pub, err = natsbus.NewPublisher(d.js, ""); err != nil {

@@ -35,6 +35,26 @@ type engineOptions struct {
 	Clock           func() time.Time
 	// FailAfterPublish, for crash tests, is handed to the relay.
 	FailAfterPublish func(bot.Effect) error
+	// SuppressionKey keys the suppression list of erased customers.
+	SuppressionKey []byte
+}
+
+// keyKeeper is a store that generates and keeps a suppression key.
+type keyKeeper interface {
+	SuppressionKey(ctx context.Context) ([]byte, error)
+}
+
+// suppressionKey is the configured suppression key or, when the
+// configuration sets none, the one the store generated and keeps.
+func suppressionKey(ctx context.Context, cfg *Config, st keyKeeper) ([]byte, error) {
+	if cfg != nil && cfg.Privacy.SuppressionKey != "" {
+		return []byte(cfg.Privacy.SuppressionKey), nil
+	}
+	key, err := st.SuppressionKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("suppression key: %w", err)
+	}
+	return key, nil
 }
 
 // engine is the wired engine: streams, service, relay and consumer.
@@ -65,7 +85,7 @@ func newEngine(ctx context.Context, js jetstream.JetStream, st engineStore, busi
 	}
 	svc, err := bot.NewService(ctx, bot.ServiceConfig{
 		Store: st, Clock: opts.Clock, Logger: log.With().Str("component", "engine").Logger(),
-		Observer: opts.Observer, AfterCommit: relay.Notify,
+		Observer: opts.Observer, AfterCommit: relay.Notify, SuppressionKey: opts.SuppressionKey,
 	}, businesses)
 	if err != nil {
 		return nil, err

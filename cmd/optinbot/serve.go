@@ -63,6 +63,13 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
+	key, err := suppressionKey(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	if cfg.Privacy.SuppressionKey == "" {
+		log.Warn().Msg("privacy.suppression_key is not set: using the key generated in the database; set one outside it")
+	}
 
 	nc, js, err := connectNATS(cfg, log)
 	if err != nil {
@@ -74,7 +81,7 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	m := newMetrics(reg)
 	eng, err := newEngine(ctx, js, st, businesses, engineOptions{
 		Prefix: cfg.NATS.SubjectPrefix, Workers: cfg.NATS.Workers, DuplicateWindow: cfg.NATS.DuplicateWindow,
-		Retention: cfg.Retention.ProcessedIDs, Observer: m,
+		Retention: cfg.Retention.ProcessedIDs, Observer: m, SuppressionKey: key,
 	}, log)
 	if err != nil {
 		return err
