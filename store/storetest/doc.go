@@ -4,4 +4,6 @@
 // optinbot relies on — nothing an implementation does beyond it is promised.
 // Times come back in UTC truncated to the microsecond (Precision), the
 // consent ledger is ordered by commit, and a rejected Commit leaves no trace.
+// A store that erases customers (bot.CustomerEraser) also passes RunErase,
+// which searches everything the store holds for what an erase must remove.
 package storetest
