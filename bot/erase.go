@@ -72,7 +72,10 @@ type Erasure struct {
 }
 
 // CustomerEraser is the store's part in erasing customers and keeping
-// them off the business's messages.
+// them off the business's messages. Implementations are safe for
+// concurrent use; the Service erases a customer under the same lock as
+// their turns, so an erase never interleaves with a LoadSession and Commit
+// of that customer, and EraseCustomer is atomic on its own.
 type CustomerEraser interface {
 	// EraseCustomer carries out the erasure in one transaction.
 	EraseCustomer(ctx context.Context, e Erasure) error
