@@ -16,6 +16,7 @@ import (
 //	timer                    timer:<customer>:<timer id>             timer:5c9f0b1e2d3a4f67:ask#2@1767229200
 //	send request             send:<request id>
 //	consent grant            grant:<grant id>
+//	consent withdrawal       withdraw:<withdrawal id>
 //	provider opt-out         provider:<id>
 //	handoff release          release:<release id>
 //	delivery update,         the id as given: the envelopes namespace
@@ -49,6 +50,8 @@ func DedupID(kind InputKind, provider string, customer CustomerID, id string) st
 		return "send:" + id
 	case InputConsentGrant:
 		return "grant:" + id
+	case InputConsentWithdrawal:
+		return "withdraw:" + id
 	case InputProviderOptOut:
 		return "provider:" + id
 	case InputHandoffRelease:

@@ -24,7 +24,13 @@ type ConsentGrant struct {
 	// must name WhatsApp, the business and the topic, as an opt-in
 	// request in the chat must (see CheckWording).
 	Wording string
-	At      time.Time // when the customer agreed, at the source
+	// Language is the wording's language (BCP 47, "" when unknown): the
+	// event's language on record.
+	Language string
+	// Where says where at the source the customer agreed: a form's URL,
+	// a campaign's name, a shop. It is kept in the event's trigger.
+	Where string
+	At    time.Time // when the customer agreed, at the source
 }
 
 // InputConsentGrant is a consent grant from another source.
@@ -98,13 +104,9 @@ func (biz *Business) HandleConsentGrant(s *Session, g ConsentGrant, now time.Tim
 		return b.done(), nil
 	}
 	topic, _ := biz.Machine.Flow.Topic(g.Topic)
-	trigger := "granted by " + string(g.Source)
-	if !g.At.IsZero() {
-		trigger += " at " + g.At.UTC().Format(time.RFC3339)
-	}
 	b.recordConsent(ConsentEvent{Topic: g.Topic, Category: topic.Category, Status: OptedIn, Source: g.Source,
-		Trigger: trigger, InboundID: g.ID, Prompt: g.Wording,
-		FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version})
+		Trigger: otherChannelTrigger("granted", g.Source, g.Where, g.At), InboundID: g.ID, Prompt: g.Wording,
+		Language: g.Language, FlowName: biz.Machine.Flow.Name, FlowVersion: biz.Machine.Flow.Version})
 	b.turn.Conversation.Stop = nil // a newer, explicit opt-in supersedes the customer's STOP
 	return b.done(), nil
 }
@@ -165,22 +167,70 @@ func (biz *Business) refuseGrant(s *Session, g ConsentGrant) (GrantReason, strin
 	return "", ""
 }
 
-// grantWordingGaps lists what a grant's wording fails to say.
-func grantWordingGaps(f *flows.Flow, g ConsentGrant) []string {
-	if strings.TrimSpace(g.Wording) == "" {
-		return []string{"is empty (the ledger keeps the text the customer agreed to)"}
+// otherChannelTrigger is the trigger on record for a consent event
+// collected outside the chat: "granted by web (signup form) at 2026-…".
+func otherChannelTrigger(verb string, source Source, where string, at time.Time) string {
+	trigger := verb + " by " + string(source)
+	if where = strings.TrimSpace(where); where != "" {
+		trigger += " (" + where + ")"
 	}
-	w := CheckWording(f, g.Wording, "", []flows.Topic{g.Topic}, nil)
-	var missing []string
+	if !at.IsZero() {
+		trigger += " at " + at.UTC().Format(time.RFC3339)
+	}
+	return trigger
+}
+
+// WordingGapCode names one thing an opt-in wording collected outside the
+// chat fails to say.
+type WordingGapCode string
+
+// The wording gaps, in the order GrantWordingGaps reports them.
+const (
+	WordingEmpty           WordingGapCode = "wording_empty"
+	WordingMissingWhatsApp WordingGapCode = "wording_missing_whatsapp"
+	WordingMissingBusiness WordingGapCode = "wording_missing_business"
+	WordingMissingTopic    WordingGapCode = "wording_missing_topic"
+)
+
+// WordingGap is one thing a grant's wording fails to say, with a sentence
+// saying it.
+type WordingGap struct {
+	Code    WordingGapCode
+	Message string
+}
+
+// GrantWordingGaps lists what an opt-in wording collected outside the chat
+// fails to say for a topic of flow f: the engine refuses the grant
+// (wording_incomplete) unless the list is empty. An SMS or email consent
+// is not a WhatsApp consent: the wording must say WhatsApp, name the
+// business and describe the topic (CheckWording: case, accents,
+// full-width letters and punctuation do not count; "WhatsApp",
+// "Whats App" and "Whats-App" say WhatsApp, "WA" does not).
+func GrantWordingGaps(f *flows.Flow, topic flows.Topic, wording string) []WordingGap {
+	if strings.TrimSpace(wording) == "" {
+		return []WordingGap{{WordingEmpty, "is empty (the ledger keeps the text the customer agreed to)"}}
+	}
+	w := CheckWording(f, wording, "", []flows.Topic{topic}, nil)
+	var gaps []WordingGap
 	if !w.SaysWhatsApp {
-		missing = append(missing, "does not say WhatsApp")
+		gaps = append(gaps, WordingGap{WordingMissingWhatsApp, "does not say WhatsApp"})
 	}
 	if !w.NamesBusiness {
-		missing = append(missing, fmt.Sprintf("does not name the business %q", f.Business))
+		gaps = append(gaps, WordingGap{WordingMissingBusiness, fmt.Sprintf("does not name the business %q", f.Business)})
 	}
 	if len(w.Undescribed) > 0 {
-		def, _ := f.Topic(g.Topic)
-		missing = append(missing, fmt.Sprintf("does not describe topic %q (say %q or one of its aliases)", g.Topic, DescriptionCore(def.Description)))
+		def, _ := f.Topic(topic)
+		gaps = append(gaps, WordingGap{WordingMissingTopic,
+			fmt.Sprintf("does not describe topic %q (say %q or one of its aliases)", topic, DescriptionCore(def.Description))})
+	}
+	return gaps
+}
+
+// grantWordingGaps lists what a grant's wording fails to say, in words.
+func grantWordingGaps(f *flows.Flow, g ConsentGrant) []string {
+	var missing []string
+	for _, gap := range GrantWordingGaps(f, g.Topic, g.Wording) {
+		missing = append(missing, gap.Message)
 	}
 	return missing
 }

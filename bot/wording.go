@@ -16,7 +16,9 @@ type Wording struct {
 	// NamesBusiness: the text holds the flow's business name as whole
 	// words, ignoring case, accents and punctuation.
 	NamesBusiness bool
-	// SaysWhatsApp: the text holds the word "WhatsApp".
+	// SaysWhatsApp: the text holds the word "WhatsApp" (or "Whats App",
+	// "Whats-App": punctuation counts as a space). "WA" does not count: it
+	// is as often a place or a person's initials.
 	SaysWhatsApp bool
 	// Undescribed are the topics, of those asked about, that the text
 	// does not describe by their description or one of their aliases.
@@ -46,7 +48,7 @@ func CheckWording(f *flows.Flow, text, lang string, topics []flows.Topic, optOut
 	var w Wording
 	business := Normalize(f.Business)
 	w.NamesBusiness = business == "" || HasPhrase(text, business)
-	w.SaysWhatsApp = HasPhrase(text, "whatsapp")
+	w.SaysWhatsApp = HasPhrase(text, "whatsapp") || HasPhrase(text, "whats app")
 	for _, topic := range topics {
 		if !describesTopic(f, text, lang, topic) {
 			w.Undescribed = append(w.Undescribed, topic)
