@@ -31,6 +31,8 @@ type Engine interface {
 	// EraseCustomer erases a customer's personal data and, when no consent
 	// of theirs stands, suppresses them (bot.Service.EraseCustomer).
 	EraseCustomer(ctx context.Context, business bot.BusinessID, customer bot.CustomerID, source bot.Source) (bot.EraseResult, error)
+	HandleConsentGrant(ctx context.Context, g bot.ConsentGrant) ([]bot.Effect, error)
+	HandleConsentWithdrawal(ctx context.Context, wd bot.ConsentWithdrawal) ([]bot.Effect, error)
 }
 
 // Config is the API's dependencies and limits.
@@ -43,6 +45,8 @@ type Config struct {
 	Burst             int
 	// MaxBody caps a request body; 0 means 64 KiB.
 	MaxBody int64
+	// MaxImportBody caps the body of a consent import; 0 means 8 MiB.
+	MaxImportBody int64
 	// Clock is the time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -65,6 +69,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 64 << 10
 	}
+	if cfg.MaxImportBody <= 0 {
+		cfg.MaxImportBody = 8 << 20
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -75,6 +82,8 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/businesses/{business}/customers/{customer}/consent", s.authorized(s.getConsent))
+	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/consent", s.authorized(s.recordConsent))
+	mux.Handle("POST /v1/businesses/{business}/consent/import", s.authorizedMax(s.cfg.MaxImportBody, s.importConsent))
 	mux.Handle("GET /v1/businesses/{business}/ledger", s.authorized(s.exportLedger))
 	mux.Handle("POST /v1/businesses/{business}/messages", s.authorized(s.sendMessage))
 	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/handoff/release", s.authorized(s.releaseHandoff))
@@ -94,8 +103,13 @@ type request struct {
 }
 
 // authorized checks the API key, that it belongs to the business the path
-// names, the key's rate and the body's size, then serves.
+// names, the key's rate and the body's size (MaxBody), then serves.
 func (s *Server) authorized(serve func(http.ResponseWriter, *request)) http.Handler {
+	return s.authorizedMax(s.cfg.MaxBody, serve)
+}
+
+// authorizedMax is authorized with a body limit of its own.
+func (s *Server) authorizedMax(maxBody int64, serve func(http.ResponseWriter, *request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
@@ -129,7 +143,7 @@ func (s *Server) authorized(serve func(http.ResponseWriter, *request)) http.Hand
 			writeProblem(w, http.StatusNotFound, "unknown_business", "business "+string(business)+" is not configured on this deployment")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		log := s.cfg.Log.With().Str("business", string(business)).Str("api_key", key.ID).
 			Str("method", r.Method).Str("route", r.Pattern).Logger()
 		serve(w, &request{Request: r, key: key, biz: biz, log: log})

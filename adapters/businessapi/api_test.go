@@ -61,6 +61,9 @@ func newEnvWith(t *testing.T, cfg businessapi.Config, flowFile string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if flowFile == examples.Retail {
+		src = grantable(t, src)
+	}
 	f, err := flows.Load(flowFile, src)
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +84,18 @@ func newEnvWith(t *testing.T, cfg businessapi.Config, flowFile string) *env {
 	e.srv = httptest.NewServer(businessapi.New(cfg).Handler())
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// grantable lets every source other than the chat grant the retail
+// flow's order_updates, so that the consent endpoints can record grants.
+func grantable(t *testing.T, src []byte) []byte {
+	t.Helper()
+	const line = "    description: updates about your orders (confirmation, shipping and delivery)\n"
+	if !bytes.Contains(src, []byte(line)) {
+		t.Fatal("the retail flow no longer describes order_updates as the tests expect")
+	}
+	return bytes.Replace(src, []byte(line),
+		[]byte(line+"    granted_by: [api, signup, sms_campaign, email_campaign, web, live_chat]\n"), 1)
 }
 
 func (e *env) newKey(b bot.BusinessID) string {

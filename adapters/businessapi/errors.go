@@ -17,6 +17,9 @@ type Problem struct {
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Code names the fault where a client may act on it (the wording's
+	// gaps of a consent record: wording_missing_whatsapp, …).
+	Code string `json:"code,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -36,4 +39,6 @@ func writeProblem(w http.ResponseWriter, status int, code, message string, field
 // fieldErrors collects the invalid fields of one request.
 type fieldErrors []FieldError
 
-func (fe *fieldErrors) add(field, message string) { *fe = append(*fe, FieldError{field, message}) }
+func (fe *fieldErrors) add(field, message string) {
+	*fe = append(*fe, FieldError{Field: field, Message: message})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -121,6 +122,33 @@ const Workers = 4
 // (the others come back duplicate).
 func Import(ctx context.Context, rec Recorder, f *flows.Flow, b bot.BusinessID, records []Record, now time.Time) (Report, error) {
 	rep := Report{Business: b, Rows: len(records), Counts: map[Outcome]int{}, Results: make([]Result, len(records))}
+	// Validate every row first, and settle ids the file repeats: the
+	// first row with an id is the one recorded, whatever the order the
+	// workers get to them.
+	entries := make([]Entry, len(records))
+	firstLine := map[string]int{}
+	var todo []int
+	for i, r := range records {
+		e, bad := r.Validate(f, now)
+		if len(bad) > 0 {
+			res := Result{Line: r.Line, ID: r.ID, Outcome: Invalid, Reason: bad[0].Code, Message: bad[0].Message, Fields: bad}
+			if c, err := NormalizeCustomer(r.Customer); err == nil {
+				res.Customer = c.Redacted()
+			}
+			rep.Results[i] = res
+			continue
+		}
+		if line, ok := firstLine[e.ID]; ok {
+			rep.Results[i] = Result{Line: e.Line, ID: e.ID, Customer: e.Customer.Redacted(), Outcome: Duplicate, Reason: "duplicate_id",
+				Message: fmt.Sprintf("repeats the id of line %d", line)}
+			continue
+		}
+		firstLine[e.ID] = e.Line
+		entries[i] = e
+		todo = append(todo, i)
+	}
+	// Each customer's rows go to one worker, in file order: an opt-out
+	// and a later opt-in of one customer are recorded in that order.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -128,25 +156,19 @@ func Import(ctx context.Context, rec Recorder, f *flows.Flow, b bot.BusinessID, 
 		mu       sync.Mutex
 		firstErr error
 	)
-	next := make(chan int)
-	for range Workers {
+	queues := make([]chan int, Workers)
+	for w := range queues {
+		queues[w] = make(chan int, 64)
 		wg.Go(func() {
-			for i := range next {
-				r := records[i]
-				e, bad := r.Validate(f, now)
-				if len(bad) > 0 {
-					res := Result{Line: r.Line, ID: r.ID, Outcome: Invalid, Reason: bad[0].Code, Message: bad[0].Message, Fields: bad}
-					if c, err := NormalizeCustomer(r.Customer); err == nil {
-						res.Customer = c.Redacted()
-					}
-					rep.Results[i] = res
+			for i := range queues[w] {
+				if ctx.Err() != nil {
 					continue
 				}
-				res, err := Apply(ctx, rec, b, e)
+				res, err := Apply(ctx, rec, b, entries[i])
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
-						firstErr = fmt.Errorf("import line %d: %w", r.Line, err)
+						firstErr = fmt.Errorf("import line %d: %w", entries[i].Line, err)
 						cancel()
 					}
 					mu.Unlock()
@@ -156,15 +178,17 @@ func Import(ctx context.Context, rec Recorder, f *flows.Flow, b bot.BusinessID, 
 			}
 		})
 	}
-feed:
-	for i := range records {
+	for _, i := range todo {
+		h := fnv.New32a()
+		h.Write([]byte(entries[i].Customer))
 		select {
-		case next <- i:
+		case queues[h.Sum32()%Workers] <- i:
 		case <-ctx.Done():
-			break feed
 		}
 	}
-	close(next)
+	for _, q := range queues {
+		close(q)
+	}
 	wg.Wait()
 	if firstErr != nil {
 		return Report{}, firstErr

@@ -124,7 +124,9 @@ func (r Record) Validate(f *flows.Flow, now time.Time) (Entry, []FieldError) {
 	}
 	c, err := NormalizeCustomer(r.Customer)
 	if err != nil {
-		add("customer", "invalid_customer", err.Error())
+		// Not err's words: they quote the input, and reports and logs
+		// carry no phone numbers.
+		add("customer", "invalid_customer", "is neither a phone number with its country code (E.164, such as +14155550100) nor a WhatsApp user id (such as US.1234)")
 	}
 	e.Customer = c
 	switch r.Action {
