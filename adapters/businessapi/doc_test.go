@@ -17,6 +17,7 @@ import (
 type docExample struct {
 	line         int
 	method, path string
+	header       map[string]string // the request's headers, before its body
 	body         string
 	status       int
 	format       string // json or jsonl
@@ -56,7 +57,19 @@ func parseDocExamples(t *testing.T, path string) []docExample {
 					t.Fatalf("%s:%d: want METHOD PATH, got %q", path, cur.line, block[0])
 				}
 				cur.method, cur.path = method, path
-				cur.body = strings.TrimSpace(strings.Join(block[1:], "\n"))
+				rest := block[1:]
+				for len(rest) > 0 {
+					name, value, ok := strings.Cut(rest[0], ": ")
+					if !ok || strings.ContainsAny(name, " {\"") {
+						break
+					}
+					if cur.header == nil {
+						cur.header = map[string]string{}
+					}
+					cur.header[name] = value
+					rest = rest[1:]
+				}
+				cur.body = strings.TrimSpace(strings.Join(rest, "\n"))
 			case cur != nil && cur.status != 0 && cur.response == "" && (kind == "json" || kind == "jsonl"):
 				cur.format, cur.response = kind, strings.Join(block, "\n")
 			}
@@ -126,14 +139,13 @@ func TestDocExamples(t *testing.T) {
 	e.say("acme", alice, "YES")
 	for _, ex := range examples {
 		t.Run(fmt.Sprintf("line%d", ex.line), func(t *testing.T) {
-			var body *strings.Reader
-			if ex.body != "" {
-				body = strings.NewReader(ex.body)
-			}
 			var res response
-			if body != nil {
-				res = e.do(ex.method, ex.path, e.acmeKey, body)
-			} else {
+			switch {
+			case ex.header["Content-Type"] != "":
+				res = e.doCT(ex.method, ex.path, e.acmeKey, ex.header["Content-Type"], ex.body)
+			case ex.body != "":
+				res = e.do(ex.method, ex.path, e.acmeKey, strings.NewReader(ex.body))
+			default:
 				res = e.do(ex.method, ex.path, e.acmeKey, nil)
 			}
 			if res.status != ex.status {
