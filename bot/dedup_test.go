@@ -118,6 +118,7 @@ func TestDedupID(t *testing.T) {
 		{bot.InputTimer, "", bob, "x1"},
 		{bot.InputSendRequest, "", alice, "x1"},
 		{bot.InputConsentGrant, "", alice, "x1"},
+		{bot.InputConsentWithdrawal, "", alice, "x1"},
 		{bot.InputProviderOptOut, "", alice, "x1"},
 		{bot.InputDeliveryUpdate, "", alice, "status:x1:read"},
 	} {
