@@ -117,9 +117,9 @@ func (r Record) Validate(f *flows.Flow, now time.Time) (Entry, []FieldError) {
 	}
 	e := Entry{Line: r.Line, ID: strings.TrimSpace(r.ID), Action: r.Action, Topic: flows.Topic(strings.TrimSpace(r.Topic)),
 		Wording: strings.TrimSpace(r.Wording), Language: strings.TrimSpace(r.Language), Where: strings.TrimSpace(r.Where)}
-	for name, v := range map[string]string{"id": r.ID, "wording": r.Wording, "where": r.Where, "topic": r.Topic, "language": r.Language} {
-		if len(v) > maxField {
-			add(name, "too_long", fmt.Sprintf("is %d bytes long; at most %d", len(v), maxField))
+	for _, f := range []struct{ name, v string }{{"id", r.ID}, {"topic", r.Topic}, {"wording", r.Wording}, {"language", r.Language}, {"where", r.Where}} {
+		if len(f.v) > maxField {
+			add(f.name, "too_long", fmt.Sprintf("is %d bytes long; at most %d", len(f.v), maxField))
 		}
 	}
 	c, err := NormalizeCustomer(r.Customer)
