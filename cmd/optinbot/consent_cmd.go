@@ -40,7 +40,11 @@ WhatsApp and name the business is invalid; a row whose evidence is not newer
 than the customer's latest opt-out is skipped (stale_evidence), never
 recorded. It prints what became of each row that was not recorded, and a
 summary; --json prints the whole report. Importing the same file again
-records nothing twice.`,
+records nothing twice.
+
+It commits through an engine of its own: the engine keeps one customer's
+turns in order only within one process, so while optinbot serve runs for the
+business, send the file to the API's import endpoint instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if configPath == "" || business == "" {
