@@ -5,7 +5,9 @@
 // own checks, so an import is held to exactly the standard of a single
 // API call.
 //
-// Nothing here decides consent: the engine (bot.Service) does, and its
-// refusals come back as per-record outcomes (see Outcome). Records carry
-// phone numbers; reports and logs carry them only redacted.
+// The engine (bot.Service) has the last word on every record. Validate
+// runs the engine's own wording check (bot.GrantWordingGaps) early only to
+// report each gap by field; the engine's refusals come back as per-record
+// outcomes (see Outcome). Records carry phone numbers; reports carry them
+// only redacted.
 package consentimport
