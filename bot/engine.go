@@ -747,7 +747,7 @@ func (biz *Business) HandleSendRequest(s *Session, r SendRequest, now time.Time)
 		if r.Topic != "" && r.Topic != tpl.Topic {
 			return Turn{}, fmt.Errorf("send request %s: template %q belongs to topic %q, not %q: %w", r.ID, r.Template, tpl.Topic, r.Topic, ErrBadInput)
 		}
-		out.Topic = tpl.Topic
+		out.Topic, out.Category = tpl.Topic, biz.category(nil, tpl.Topic)
 		msg.Template, msg.Language, msg.Topic, msg.Category = tpl.Name, tpl.Language, tpl.Topic, biz.category(nil, tpl.Topic)
 		if r.Language != "" {
 			msg.Language = r.Language

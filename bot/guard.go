@@ -38,6 +38,9 @@ type Outbound struct {
 	// just sent; false for a business-initiated message.
 	Reply bool
 	Topic flows.Topic // templates: the template's topic
+	// Category is the template's topic's category: an authentication
+	// template (a one-time code the customer asked for) needs no opt-in.
+	Category flows.Category
 	// Counted is true when the frequency cap already counted this message
 	// (the pre-send recheck of a template the guard allowed earlier).
 	Counted bool
@@ -59,7 +62,8 @@ type Outbound struct {
 //  2. held_undeliverable: the provider reported the customer unreachable;
 //     business-initiated messages wait until the customer writes again.
 //  3. provider_blocked or no_consent: a template needs an active WhatsApp
-//     opt-in for its topic. It is provider_blocked when the topic's latest
+//     opt-in for its topic, but for an authentication template (a code
+//     the customer asked for). It is provider_blocked when the topic's latest
 //     event is the provider's stop (the customer stopped marketing in
 //     WhatsApp), no_consent otherwise (never asked, declined, or opted
 //     out of that topic alone).
@@ -81,7 +85,7 @@ func (c Caps) Check(s *Session, out Outbound, now time.Time) Reason {
 	if !out.Reply && !s.Conversation.HeldSince.IsZero() {
 		return ReasonHeld
 	}
-	if out.Kind == KindTemplate && s.Consent[out.Topic] != OptedIn {
+	if out.Kind == KindTemplate && out.Category != flows.CategoryAuthentication && s.Consent[out.Topic] != OptedIn {
 		if l, _ := s.latest(out.Topic); l.Status == OptedOut && l.Source == SourceProvider {
 			return ReasonProviderBlocked
 		}

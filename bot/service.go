@@ -46,6 +46,9 @@ type ServiceConfig struct {
 	// instance of a deployment. Without one (or with a Store that is no
 	// CustomerEraser) the Service erases no customer and checks no list.
 	SuppressionKey []byte
+	// Verifications, optional, keeps sign-up verifications; nil means the
+	// Store when it is a VerificationStore.
+	Verifications VerificationStore
 }
 
 // BusinessConfig describes one business the Service serves.
@@ -80,6 +83,9 @@ type Service struct {
 	log         zerolog.Logger
 	observer    Observer
 	afterCommit func()
+	// verifications is nil when no store keeps them: no sign-up
+	// verification then.
+	verifications VerificationStore
 
 	eraser         CustomerEraser // nil: the store keeps no suppression list
 	suppressionKey []byte
@@ -111,6 +117,10 @@ func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessCon
 	}
 	s.eraser, _ = cfg.Store.(CustomerEraser)
 	s.suppressionKey = cfg.SuppressionKey
+	s.verifications = cfg.Verifications
+	if vs, ok := cfg.Store.(VerificationStore); ok && s.verifications == nil {
+		s.verifications = vs
+	}
 	for _, bc := range businesses {
 		if bc.ID == "" || bc.Flow == nil {
 			return nil, fmt.Errorf("new service: business %q needs an id and a flow", bc.ID)
@@ -275,6 +285,9 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) ([]Effect, erro
 	handled := false
 	effects, err := s.run(ctx, biz, in.Customer, InputInbound, DedupID(InputInbound, in.Provider, in.Customer, in.ID), func(sess *Session, now time.Time) (Turn, error) {
 		handled = true
+		if turn, ok, err := s.confirmInChat(ctx, biz, sess, in, now); ok || err != nil {
+			return turn, err
+		}
 		return biz.HandleInbound(s.conversationMachine(ctx, biz, sess.Conversation), sess, in, now), nil
 	})
 	if err == nil && handled {

@@ -85,7 +85,7 @@ func EngineGuard(r Rechecker) Guard { return engineGuard{r} }
 type engineGuard struct{ r Rechecker }
 
 func (g engineGuard) Recheck(ctx context.Context, m envelope.OutboundMessage) (bot.Reason, error) {
-	return g.r.Recheck(ctx, m.Business, m.Sender, m.To, bot.Outbound{Kind: m.Kind, Reply: m.InReplyTo != "", Topic: m.Topic})
+	return g.r.Recheck(ctx, m.Business, m.Sender, m.To, bot.Outbound{Kind: m.Kind, Reply: m.InReplyTo != "", Topic: m.Topic, Category: m.Category})
 }
 
 // Limiter paces the calls of one sender address; *rate.Limiter implements

@@ -26,7 +26,7 @@ type serviceGuard struct{ svc *bot.Service }
 
 func (g serviceGuard) Recheck(ctx context.Context, m envelope.OutboundMessage) (bot.Reason, error) {
 	return g.svc.Recheck(ctx, m.Business, m.Sender, m.To,
-		bot.Outbound{Kind: m.Kind, Reply: m.InReplyTo != "", Topic: m.Topic})
+		bot.Outbound{Kind: m.Kind, Reply: m.InReplyTo != "", Topic: m.Topic, Category: m.Category})
 }
 
 // adapterRuntime runs the providers' webhook server and senders.
