@@ -33,6 +33,8 @@ type Store struct {
 	deliveredTo   map[messageKey]bot.CustomerID     // whose message each record is about
 	suppressions  map[suppressionKey]suppression
 	secretKey     []byte // the generated suppression key, once asked for
+
+	ver verifications
 }
 
 type suppressionKey struct {

@@ -18,6 +18,8 @@ import (
 // operations of the outbox publisher, the audit reader and housekeeping.
 type Store interface {
 	bot.Store
+	// The sign-up verifications (see verification.go).
+	bot.VerificationStore
 	// PendingEffects returns up to limit effects of committed turns not yet
 	// marked published, oldest commit first. limit < 1 is an error.
 	PendingEffects(ctx context.Context, limit int) ([]bot.Effect, error)
@@ -105,6 +107,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CanceledContext", testCanceledContext},
 	}
 	tests = append(tests, ledgerTests...)
+	tests = append(tests, verificationTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
