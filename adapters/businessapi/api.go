@@ -33,6 +33,9 @@ type Engine interface {
 	EraseCustomer(ctx context.Context, business bot.BusinessID, customer bot.CustomerID, source bot.Source) (bot.EraseResult, error)
 	HandleConsentGrant(ctx context.Context, g bot.ConsentGrant) ([]bot.Effect, error)
 	HandleConsentWithdrawal(ctx context.Context, wd bot.ConsentWithdrawal) ([]bot.Effect, error)
+	StartVerification(ctx context.Context, r bot.VerificationStart) (bot.Verification, error)
+	Verification(ctx context.Context, business bot.BusinessID, customer bot.CustomerID, id string) (bot.Verification, error)
+	ConfirmVerification(ctx context.Context, business bot.BusinessID, customer bot.CustomerID, id, code string) (bot.VerificationResult, error)
 }
 
 // Config is the API's dependencies and limits.
@@ -88,6 +91,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/businesses/{business}/messages", s.authorized(s.sendMessage))
 	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/handoff/release", s.authorized(s.releaseHandoff))
 	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/erase", s.authorized(s.eraseCustomer))
+	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/verifications", s.authorized(s.startVerification))
+	mux.Handle("GET /v1/businesses/{business}/customers/{customer}/verifications/{id}", s.authorized(s.getVerification))
+	mux.Handle("POST /v1/businesses/{business}/customers/{customer}/verifications/{id}/confirm", s.authorized(s.confirmVerification))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see docs/api.md)")
 	})
