@@ -49,6 +49,9 @@ type ServiceConfig struct {
 	// Verifications, optional, keeps sign-up verifications; nil means the
 	// Store when it is a VerificationStore.
 	Verifications VerificationStore
+	// VerificationCode, for tests and documentation examples only, makes
+	// the sign-up verification codes; nil means NewVerificationCode.
+	VerificationCode func() string
 }
 
 // BusinessConfig describes one business the Service serves.
@@ -86,6 +89,7 @@ type Service struct {
 	// verifications is nil when no store keeps them: no sign-up
 	// verification then.
 	verifications VerificationStore
+	newCode       func() string
 
 	eraser         CustomerEraser // nil: the store keeps no suppression list
 	suppressionKey []byte
@@ -117,7 +121,10 @@ func NewService(ctx context.Context, cfg ServiceConfig, businesses []BusinessCon
 	}
 	s.eraser, _ = cfg.Store.(CustomerEraser)
 	s.suppressionKey = cfg.SuppressionKey
-	s.verifications = cfg.Verifications
+	s.verifications, s.newCode = cfg.Verifications, cfg.VerificationCode
+	if s.newCode == nil {
+		s.newCode = NewVerificationCode
+	}
 	if vs, ok := cfg.Store.(VerificationStore); ok && s.verifications == nil {
 		s.verifications = vs
 	}

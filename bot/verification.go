@@ -346,7 +346,7 @@ func (s *Service) StartVerification(ctx context.Context, r VerificationStart) (V
 			return Verification{}, err
 		}
 	}
-	code := NewVerificationCode()
+	code := s.newCode()
 	v, err := func() (Verification, error) {
 		unlock := s.lock(biz.ID, r.Customer)
 		defer unlock()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,10 @@ import (
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// testCode is every verification code the test deployment sends, so that
+// docs/api.md can show one confirmed.
+const testCode = "271828"
 
 const (
 	alice bot.CustomerID = "+14155550100"
@@ -41,6 +46,9 @@ type env struct {
 	now      time.Time
 	acmeKey  string
 	globexKy string
+	// initechKey is the key of initech, whose flow (testdata/signup.yaml)
+	// sends sign-up verification codes.
+	initechKey string
 	seq      int
 }
 
@@ -68,17 +76,26 @@ func newEnvWith(t *testing.T, cfg businessapi.Config, flowFile string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	signupSrc, err := os.ReadFile("testdata/signup.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signup, err := flows.Load("signup.yaml", signupSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, store: st, now: t0}
 	e.svc, err = bot.NewService(t.Context(), bot.ServiceConfig{Store: st, Clock: func() time.Time { return e.now }, Logger: zerolog.Nop(),
-		SuppressionKey: testSuppressionKey},
+		SuppressionKey: testSuppressionKey, VerificationCode: func() string { return testCode }},
 		[]bot.BusinessConfig{
 			{ID: "acme", Flow: f, Source: src, Senders: []string{"15550001111"}},
 			{ID: "globex", Flow: f, Source: src, Senders: []string{"15550002222"}},
+			{ID: "initech", Flow: signup, Source: signupSrc, Senders: []string{"15550003333"}},
 		})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.acmeKey, e.globexKy = e.newKey("acme"), e.newKey("globex")
+	e.acmeKey, e.globexKy, e.initechKey = e.newKey("acme"), e.newKey("globex"), e.newKey("initech")
 	cfg.Store, cfg.Engine, cfg.Log = st, e.svc, zerolog.Nop()
 	cfg.Clock = func() time.Time { return e.now }
 	e.srv = httptest.NewServer(businessapi.New(cfg).Handler())
@@ -114,7 +131,7 @@ func (e *env) newKey(b bot.BusinessID) string {
 func (e *env) say(b bot.BusinessID, c bot.CustomerID, text string) {
 	e.t.Helper()
 	e.seq++
-	sender := map[bot.BusinessID]string{"acme": "15550001111", "globex": "15550002222"}[b]
+	sender := map[bot.BusinessID]string{"acme": "15550001111", "globex": "15550002222", "initech": "15550003333"}[b]
 	if _, err := e.svc.HandleInbound(e.t.Context(), bot.Inbound{ID: fmt.Sprintf("wamid.%d", e.seq), Sender: sender,
 		Customer: c, Timestamp: e.now, Text: text}); err != nil {
 		e.t.Fatal(err)
