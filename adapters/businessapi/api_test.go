@@ -49,7 +49,7 @@ type env struct {
 	// initechKey is the key of initech, whose flow (testdata/signup.yaml)
 	// sends sign-up verification codes.
 	initechKey string
-	seq      int
+	seq        int
 }
 
 func newEnv(t *testing.T, cfg businessapi.Config) *env {
