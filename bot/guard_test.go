@@ -51,6 +51,10 @@ func TestGuardReasonsAndOrder(t *testing.T) {
 		{"reply after STOP allowed", stopped, nil, open, nil, reply, ""},
 		{"reply needs the window", stopped, nil, closed, nil, reply, ReasonWindowClosed},
 		{"text is not capped", nil, nil, open, recent(9, "orders"), text, ""},
+		{"authentication template needs no opt-in", nil, nil, closed, nil, Outbound{Kind: KindTemplate, Topic: "codes", Category: flows.CategoryAuthentication}, ""},
+		{"authentication template held by STOP", stopped, nil, open, nil, Outbound{Kind: KindTemplate, Topic: "codes", Category: flows.CategoryAuthentication}, ReasonOptedOut},
+		{"authentication template is capped", nil, nil, open, recent(5, "orders"), Outbound{Kind: KindTemplate, Topic: "codes", Category: flows.CategoryAuthentication}, ReasonFrequencyCap},
+		{"marketing template needs opt-in", nil, nil, open, nil, Outbound{Kind: KindTemplate, Topic: "codes", Category: flows.CategoryMarketing}, ReasonNoConsent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Session{Conversation: Conversation{Stop: tc.stop, LastInboundAt: tc.inbound}, Consent: tc.consent, RecentTemplates: tc.recent}
