@@ -17,6 +17,7 @@ import (
 
 	"github.com/optinbot/optinbot/adapters/envelope"
 	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
 )
 
 // Limits of interactive reply-button messages.
@@ -201,7 +202,10 @@ type templateBody struct {
 }
 
 type component struct {
-	Type       string      `json:"type"`
+	Type string `json:"type"`
+	// SubType and Index name a button component's button.
+	SubType    string      `json:"sub_type,omitempty"`
+	Index      string      `json:"index,omitempty"`
 	Parameters []parameter `json:"parameters"`
 }
 
@@ -222,7 +226,9 @@ const maxOpaque = 512
 //     buttons;
 //   - kind template: the template (renamed through templates) in its
 //     language, its parameters as the body component: keys "1", "2"… as
-//     positional text parameters in order, other keys as named ones.
+//     positional text parameters in order, other keys as named ones. An
+//     authentication template's one parameter, the code, also fills its
+//     copy-code button (a button component, sub_type url, index 0).
 //
 // The recipient is "to" (digits, no "+") for a phone number and
 // "recipient" for a WhatsApp user id. The message's id rides along as
@@ -357,6 +363,17 @@ func template(m envelope.OutboundMessage, templates map[TemplateKey]TemplateRef)
 	}
 	if len(params) > 0 {
 		t.Components = []component{{Type: "body", Parameters: params}}
+	}
+	if m.Category == flows.CategoryAuthentication {
+		// Meta's authentication templates carry the one-time code twice:
+		// in the body and as the parameter of the copy-code (or one-tap)
+		// button, which Meta stores as a URL button at index 0.
+		code, ok := m.Params["1"]
+		if !ok || len(m.Params) != 1 {
+			return nil, invalidf("authentication template %q takes exactly one parameter, \"1\", the code", clip(m.Template, 60))
+		}
+		t.Components = append(t.Components, component{Type: "button", SubType: "url", Index: "0",
+			Parameters: []parameter{{Type: "text", Text: code}}})
 	}
 	return t, nil
 }

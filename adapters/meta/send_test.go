@@ -142,6 +142,13 @@ func TestSend(t *testing.T) {
 			body: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"447700900123","type":"template","template":{"name":"spring_sale","language":{"code":"en_GB"},"components":[{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Ben"},{"type":"text","parameter_name":"order_id","text":"ZX-2291"}]}]},"biz_opaque_callback_data":"acme/send:req-9/0"}`,
 		},
 		{
+			name: "authentication template: the code in the body and the copy-code button",
+			m: envelope.OutboundMessage{ID: "initech/send:verification-ver_1/0", Business: "initech", Sender: testSender, To: "+14155550100",
+				RequestID: "verification-ver_1", Kind: bot.KindTemplate, Template: "verification_code", Language: "en_US", Topic: "signin_codes",
+				Category: "authentication", Params: map[string]string{"1": "271828"}},
+			body: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"template","template":{"name":"verification_code","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"271828"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"271828"}]}]},"biz_opaque_callback_data":"initech/send:verification-ver_1/0"}`,
+		},
+		{
 			name: "template without params, any-language mapping",
 			m: envelope.OutboundMessage{ID: "acme/send:req-10/0", Business: "acme", Sender: testSender, To: "+5511987654321",
 				Kind: bot.KindTemplate, Template: "welcome", Language: "pt_BR"},
@@ -305,6 +312,14 @@ func TestSendInvalid(t *testing.T) {
 		{"params with a gap", Config{}, with(tmpl(map[string]string{"1": "Ana", "3": "x"})), CodeInvalidMessage, "parameter 2 is missing"},
 		{"param 0", Config{}, with(tmpl(map[string]string{"0": "Ana"})), CodeInvalidMessage, "positional keys are 1, 2, 3"},
 		{"param 01", Config{}, with(tmpl(map[string]string{"01": "Ana"})), CodeInvalidMessage, "positional keys are 1, 2, 3"},
+		{"authentication template without its code", Config{}, with(func(m *envelope.OutboundMessage) {
+			tmpl(nil)(m)
+			m.Category = "authentication"
+		}), CodeInvalidMessage, "exactly one parameter"},
+		{"authentication template with two params", Config{}, with(func(m *envelope.OutboundMessage) {
+			tmpl(map[string]string{"1": "271828", "2": "10"})(m)
+			m.Category = "authentication"
+		}), CodeInvalidMessage, "exactly one parameter"},
 		{"template without language", Config{}, with(func(m *envelope.OutboundMessage) {
 			m.Kind, m.Text, m.Template = bot.KindTemplate, "", "order_shipped"
 		}), CodeInvalidMessage, "no language"},
