@@ -350,8 +350,9 @@ func (c *checker) templates() {
 		}
 	}
 	for i, tpl := range c.f.Templates {
-		if def, ok := c.f.Topic(tpl.Topic); reachable[tpl.Topic] || ok && len(def.GrantedBy) > 0 {
-			// Consented to in the chat, or granted from outside it.
+		if def, ok := c.f.Topic(tpl.Topic); reachable[tpl.Topic] || ok && (len(def.GrantedBy) > 0 || def.Category == flows.CategoryAuthentication) {
+			// Consented to in the chat, or granted from outside it, or a
+			// one-time code the customer asked for, which needs no opt-in.
 			continue
 		}
 		note := ""

@@ -37,6 +37,7 @@ var planted = []struct {
 	{"optout_dropped.yaml", []Property{NearMissOptOut}, ExitFail},
 	{"cycle.yaml", nil, ExitPass},
 	{"regex_unsampled.yaml", nil, ExitPass},
+	{"authentication.yaml", nil, ExitPass},
 }
 
 func TestPlanted(t *testing.T) {

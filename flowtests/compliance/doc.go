@@ -7,7 +7,9 @@
 //
 //   - P1: STOP leaves every topic of the business opted_out and is confirmed;
 //   - P2: HELP is answered and changes no consent;
-//   - P3: no template is allowed unless the customer said YES to its topic;
+//   - P3: no template is allowed unless the customer said YES to its topic
+//     (but for authentication templates: one-time codes the customer asked
+//     for need no opt-in);
 //   - P4: a redelivered message changes nothing;
 //   - P5: a consent grant from outside the chat re-opens nothing unless it
 //     is explicit (WhatsApp, the business, the topic) and newer than the

@@ -304,6 +304,12 @@ func newExplorer(ctx context.Context, f *flows.Flow, src []byte, opts Options) (
 		seen: map[string]bool{}, found: map[Property]*finding{}, unchecked: map[flows.Topic]bool{},
 		entered: map[flows.StateName]bool{}}
 	for _, t := range f.Topics {
+		if t.Category == flows.CategoryAuthentication {
+			x.unchecked[t.Name] = true
+			x.rep.Notes = append(x.rep.Notes, fmt.Sprintf("P3 not checked for topic %s: an authentication template (a one-time code the customer asked for) needs no opt-in",
+				t.Name))
+			continue
+		}
 		if len(t.GrantedBy) > 0 {
 			x.unchecked[t.Name] = true
 			x.rep.Notes = append(x.rep.Notes, fmt.Sprintf("P3 not checked for topic %s: granted_by %s lets sources outside the chat grant it",
