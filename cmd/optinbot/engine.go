@@ -19,6 +19,7 @@ import (
 // the retention: processed ids, published outbox rows, message statuses.
 type engineStore interface {
 	bot.Store
+	bot.VerificationStore // the business API's sign-up verifications
 	natsbus.Outbox
 	PruneProcessed(ctx context.Context, before time.Time) (int64, error)
 	PrunePublished(ctx context.Context, before time.Time) (int64, error)
