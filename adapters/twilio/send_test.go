@@ -339,3 +339,19 @@ func TestAcknowledge(t *testing.T) {
 		t.Fatalf("Acknowledge: %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 	}
 }
+
+// An authentication template (Twilio's whatsapp/authentication content)
+// takes one variable at send time: the code.
+func TestSendAuthenticationTemplate(t *testing.T) {
+	srv := fakeTwilio(t, reply{
+		form: url.Values{"From": {"whatsapp:+14155550199"}, "To": {"whatsapp:+14155550123"},
+			"ContentSid": {"HX9a8b7c6d5e4f30211203f4e5d6c7b8a9"}, "ContentVariables": {`{"1":"271828"}`},
+			"StatusCallback": {testCallback}},
+		status: http.StatusCreated, body: created("SM7"),
+	})
+	m := templateMessage("welcome", "en", map[string]string{"1": "271828"})
+	m.Topic, m.Category = "signin_codes", "authentication"
+	if id, err := sendAdapter(t, srv, nil).Send(context.Background(), m); err != nil || id != "SM7" {
+		t.Fatalf("Send = %q, %v", id, err)
+	}
+}
