@@ -51,6 +51,7 @@ func (s *Store) EraseCustomer(ctx context.Context, e bot.Erasure) error {
 	maps.DeleteFunc(s.processed, func(k processedKey, _ time.Time) bool {
 		return k.business == e.Business && bot.DedupIDNames(k.dedupID, e.Customer)
 	})
+	s.eraseVerifications(e.Business, e.Customer)
 	var gone []string
 	s.outbox = slices.DeleteFunc(s.outbox, func(o outboxEntry) bool {
 		var eff struct {

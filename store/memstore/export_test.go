@@ -16,5 +16,6 @@ func (s *Store) Dump() string {
 		b.WriteString(o.id + " " + string(o.effect) + "\n")
 	}
 	fmt.Fprintf(&b, "%+v\n", s.suppressions)
+	b.WriteString(s.dumpVerifications())
 	return b.String()
 }

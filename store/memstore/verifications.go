@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,3 +108,29 @@ func (s *Store) ConfirmVerification(_ context.Context, business bot.BusinessID, 
 }
 
 var _ bot.VerificationStore = (*Store)(nil)
+
+// eraseVerifications forgets a customer's verifications.
+func (s *Store) eraseVerifications(business bot.BusinessID, customer bot.CustomerID) {
+	s.ver.mu.Lock()
+	defer s.ver.mu.Unlock()
+	for k, v := range s.ver.byID {
+		if k.business == business && v.Customer == customer {
+			delete(s.ver.byID, k)
+		}
+	}
+}
+
+// dumpVerifications is every verification as text, for Dump.
+func (s *Store) dumpVerifications() string {
+	s.ver.mu.Lock()
+	defer s.ver.mu.Unlock()
+	var b strings.Builder
+	for _, v := range s.ver.byID {
+		fmt.Fprintf(&b, "%+v", *v)
+		if v.OptIn != nil {
+			fmt.Fprintf(&b, " %+v", *v.OptIn)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

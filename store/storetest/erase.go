@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,6 +90,12 @@ func seedCustomer(t *testing.T, s Store, b bot.BusinessID, c bot.CustomerID, mar
 	if err := s.MarkPublished(t.Context(), []string{eff.ID}); err != nil {
 		t.Fatal(err)
 	}
+	// a sign-up verification, with the form's wording
+	v := bot.NewVerification(b, c, "signin_codes", "271828", at)
+	v.OptIn = &bot.VerificationOptIn{Topic: "order_updates", Wording: mark + " signup wording", Where: "https://acme.example/" + mark}
+	if err := s.CreateVerification(t.Context(), v); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func erasure(b bot.BusinessID, c bot.CustomerID, suppress bool, at time.Time) bot.Erasure {
@@ -141,7 +148,7 @@ func testEraseLeavesNothing(t *testing.T, s EraseStore, dump Dump) {
 			t.Errorf("after the erase the store still holds %q: …%s…", secret, after[max(0, i-80):min(len(after), i+80)])
 		}
 	}
-	for _, kept := range []string{string(other), "Otto words", "Otto prompt", "Otto var", "Otto text"} {
+	for _, kept := range []string{string(other), "Otto words", "Otto prompt", "Otto var", "Otto text", "Otto signup wording"} {
 		if !strings.Contains(after, kept) {
 			t.Errorf("the erase removed the other customer's %q", kept)
 		}
@@ -151,6 +158,12 @@ func testEraseLeavesNothing(t *testing.T, s EraseStore, dump Dump) {
 	}
 	if sess := load(t, s, acme, other, t0.Add(-48*time.Hour)); sess.Conversation.State == "" || len(sess.Consent) == 0 {
 		t.Errorf("the other customer's session is %+v, want kept", sess)
+	}
+	if _, err := s.LatestVerification(t.Context(), acme, erasedNumber); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("the erased customer's verification: %v, want ErrNotFound", err)
+	}
+	if _, err := s.LatestVerification(t.Context(), acme, other); err != nil {
+		t.Errorf("the other customer's verification: %v", err)
 	}
 	if st, _ := s.MessageStatus(t.Context(), acme, "wamid.out-Zelda"); st != "" {
 		t.Errorf("the erased customer's message status is %q, want none", st)
