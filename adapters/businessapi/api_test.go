@@ -46,10 +46,10 @@ type env struct {
 	now      time.Time
 	acmeKey  string
 	globexKy string
-	// initechKey is the key of initech, whose flow (testdata/signup.yaml)
+	// wonkaKey is the key of wonka, whose flow (testdata/signup.yaml)
 	// sends sign-up verification codes.
-	initechKey string
-	seq        int
+	wonkaKey string
+	seq      int
 }
 
 func newEnv(t *testing.T, cfg businessapi.Config) *env {
@@ -90,12 +90,12 @@ func newEnvWith(t *testing.T, cfg businessapi.Config, flowFile string) *env {
 		[]bot.BusinessConfig{
 			{ID: "acme", Flow: f, Source: src, Senders: []string{"15550001111"}},
 			{ID: "globex", Flow: f, Source: src, Senders: []string{"15550002222"}},
-			{ID: "initech", Flow: signup, Source: signupSrc, Senders: []string{"15550003333"}},
+			{ID: "wonka", Flow: signup, Source: signupSrc, Senders: []string{"15550003333"}},
 		})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.acmeKey, e.globexKy, e.initechKey = e.newKey("acme"), e.newKey("globex"), e.newKey("initech")
+	e.acmeKey, e.globexKy, e.wonkaKey = e.newKey("acme"), e.newKey("globex"), e.newKey("wonka")
 	cfg.Store, cfg.Engine, cfg.Log = st, e.svc, zerolog.Nop()
 	cfg.Clock = func() time.Time { return e.now }
 	e.srv = httptest.NewServer(businessapi.New(cfg).Handler())
@@ -131,7 +131,7 @@ func (e *env) newKey(b bot.BusinessID) string {
 func (e *env) say(b bot.BusinessID, c bot.CustomerID, text string) {
 	e.t.Helper()
 	e.seq++
-	sender := map[bot.BusinessID]string{"acme": "15550001111", "globex": "15550002222", "initech": "15550003333"}[b]
+	sender := map[bot.BusinessID]string{"acme": "15550001111", "globex": "15550002222", "wonka": "15550003333"}[b]
 	if _, err := e.svc.HandleInbound(e.t.Context(), bot.Inbound{ID: fmt.Sprintf("wamid.%d", e.seq), Sender: sender,
 		Customer: c, Timestamp: e.now, Text: text}); err != nil {
 		e.t.Fatal(err)

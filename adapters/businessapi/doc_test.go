@@ -137,9 +137,9 @@ func TestDocExamples(t *testing.T) {
 	e := newEnv(t, businessapi.Config{})
 	e.say("acme", alice, "hi")
 	e.say("acme", alice, "YES")
-	// Examples for initech (whose flow sends verification codes) use its
+	// Examples for wonka (whose flow sends verification codes) use its
 	// key; every other one acme's, so globex's answer 403.
-	keys := map[string]string{"initech": e.initechKey}
+	keys := map[string]string{"wonka": e.wonkaKey}
 	// A path may name {id}: the id of the latest response that had one.
 	lastID := ""
 	for _, ex := range examples {

@@ -12,22 +12,22 @@ import (
 	"github.com/optinbot/optinbot/flows"
 )
 
-const signupWording = "Send me updates about your orders from Initech Outfitters on WhatsApp. Reply STOP to opt out."
+const signupWording = "Send me updates about your orders from Wonka Outfitters on WhatsApp. Reply STOP to opt out."
 
 func (e *env) startVerification(c bot.CustomerID, body string) response {
 	e.t.Helper()
-	return e.do("POST", "/v1/businesses/initech/customers/"+string(c)+"/verifications", e.initechKey, strings.NewReader(body))
+	return e.do("POST", "/v1/businesses/wonka/customers/"+string(c)+"/verifications", e.wonkaKey, strings.NewReader(body))
 }
 
 func (e *env) confirmVerification(c bot.CustomerID, id, code string) response {
 	e.t.Helper()
-	return e.do("POST", "/v1/businesses/initech/customers/"+string(c)+"/verifications/"+id+"/confirm", e.initechKey,
+	return e.do("POST", "/v1/businesses/wonka/customers/"+string(c)+"/verifications/"+id+"/confirm", e.wonkaKey,
 		strings.NewReader(`{"code":"`+code+`"}`))
 }
 
 func (e *env) verification(c bot.CustomerID, id string) businessapi.VerificationView {
 	e.t.Helper()
-	res := e.do("GET", "/v1/businesses/initech/customers/"+string(c)+"/verifications/"+id, e.initechKey, nil)
+	res := e.do("GET", "/v1/businesses/wonka/customers/"+string(c)+"/verifications/"+id, e.wonkaKey, nil)
 	var v businessapi.VerificationView
 	if res.status != http.StatusOK || json.Unmarshal(res.body, &v) != nil {
 		e.t.Fatalf("GET verification %s: status %d %s", id, res.status, res.body)
@@ -64,7 +64,7 @@ func wantProblem(t *testing.T, what string, res response, status int, code strin
 func TestVerificationSendsCodeAndRecordsOptIn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, businessapi.Config{})
-	id := e.started(alice, `{"topic":"signin_codes","opt_in":{"topic":"order_updates","wording":"`+signupWording+`","language":"en","where":"https://initech.example/signup"}}`)
+	id := e.started(alice, `{"topic":"signin_codes","opt_in":{"topic":"order_updates","wording":"`+signupWording+`","language":"en","where":"https://wonka.example/signup"}}`)
 	effects, err := e.store.PendingEffects(t.Context(), 100)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func TestVerificationSendsCodeAndRecordsOptIn(t *testing.T) {
 	if sent == nil || sent.Params["1"] != testCode || sent.Category != flows.CategoryAuthentication {
 		t.Fatalf("outbox %+v: want template verification_code, category authentication, with the code", sent)
 	}
-	stored, err := e.store.Verification(t.Context(), "initech", id)
+	stored, err := e.store.Verification(t.Context(), "wonka", id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +102,10 @@ func TestVerificationSendsCodeAndRecordsOptIn(t *testing.T) {
 	ev := c.Consent
 	if ev.Source != bot.SourceSignup || ev.Topic != "order_updates" || ev.Status != bot.OptedIn || ev.InboundID != id ||
 		ev.Prompt != signupWording || ev.Language != "en" || !strings.Contains(ev.Trigger, id) ||
-		!strings.Contains(ev.Trigger, "https://initech.example/signup") {
+		!strings.Contains(ev.Trigger, "https://wonka.example/signup") {
 		t.Errorf("consent event %+v: want the sign-up's evidence", ev)
 	}
-	history, err := e.store.ConsentEvents(t.Context(), "initech", alice)
+	history, err := e.store.ConsentEvents(t.Context(), "wonka", alice)
 	if err != nil || len(history) != 1 || history[0].Source != bot.SourceSignup || history[0].Hash == "" {
 		t.Errorf("ledger %+v, %v: want the sign-up opt-in, chained", history, err)
 	}
@@ -124,7 +124,7 @@ func TestVerificationWithoutOptInRecordsNothing(t *testing.T) {
 	if res.status != http.StatusOK || !strings.Contains(string(res.body), `"consent_recorded":false`) {
 		t.Fatalf("confirm: %d %s", res.status, res.body)
 	}
-	if history, _ := e.store.ConsentEvents(t.Context(), "initech", alice); len(history) != 0 {
+	if history, _ := e.store.ConsentEvents(t.Context(), "wonka", alice); len(history) != 0 {
 		t.Errorf("ledger %+v: want nothing recorded", history)
 	}
 }
@@ -165,7 +165,7 @@ func TestVerificationAttemptLimit(t *testing.T) {
 func TestVerificationErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, businessapi.Config{})
-	base := "/v1/businesses/initech/customers/"
+	base := "/v1/businesses/wonka/customers/"
 	tests := []struct {
 		name         string
 		method, path string
@@ -179,7 +179,7 @@ func TestVerificationErrors(t *testing.T) {
 		{"not authentication", "POST", base + "+14155550101/verifications", `{"topic":"order_updates"}`, 400, "invalid_request", "topic"},
 		{"opt-in without wording", "POST", base + "+14155550101/verifications", `{"topic":"signin_codes","opt_in":{"topic":"order_updates"}}`, 400, "invalid_request", "opt_in.wording"},
 		{"opt-in wording without WhatsApp", "POST", base + "+14155550101/verifications",
-			`{"topic":"signin_codes","opt_in":{"topic":"order_updates","wording":"Send me updates about your orders from Initech Outfitters by SMS"}}`, 400, "invalid_request", "opt_in.wording"},
+			`{"topic":"signin_codes","opt_in":{"topic":"order_updates","wording":"Send me updates about your orders from Wonka Outfitters by SMS"}}`, 400, "invalid_request", "opt_in.wording"},
 		{"opt-in topic not granted by signup", "POST", base + "+14155550101/verifications",
 			`{"topic":"signin_codes","opt_in":{"topic":"signin_codes","wording":"` + signupWording + `"}}`, 400, "invalid_request", "opt_in.topic"},
 		{"bad customer", "POST", base + "nobody/verifications", `{"topic":"signin_codes"}`, 400, "invalid_request", "customer"},
@@ -192,9 +192,9 @@ func TestVerificationErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var res response
 			if tc.body == "" {
-				res = e.do(tc.method, tc.path, e.initechKey, nil)
+				res = e.do(tc.method, tc.path, e.wonkaKey, nil)
 			} else {
-				res = e.do(tc.method, tc.path, e.initechKey, strings.NewReader(tc.body))
+				res = e.do(tc.method, tc.path, e.wonkaKey, strings.NewReader(tc.body))
 			}
 			p := wantProblem(t, tc.name, res, tc.status, tc.code)
 			if tc.field != "" && (len(p.Fields) != 1 || p.Fields[0].Field != tc.field) {
@@ -208,7 +208,7 @@ func TestVerificationErrors(t *testing.T) {
 	// Another customer's verification is not found.
 	id := e.started(carol, `{"topic":"signin_codes"}`)
 	wantProblem(t, "another customer's", e.confirmVerification(bob, id, testCode), http.StatusNotFound, "no_verification")
-	res = e.do("GET", base+string(bob)+"/verifications/"+id, e.initechKey, nil)
+	res = e.do("GET", base+string(bob)+"/verifications/"+id, e.wonkaKey, nil)
 	wantProblem(t, "another customer's GET", res, http.StatusNotFound, "no_verification")
 }
 
@@ -236,7 +236,7 @@ func TestVerificationRateLimitAndSupersede(t *testing.T) {
 func TestVerificationRefusedAfterStop(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, businessapi.Config{})
-	e.say("initech", bob, "STOP")
+	e.say("wonka", bob, "STOP")
 	wantProblem(t, "after STOP", e.startVerification(bob, `{"topic":"signin_codes"}`), http.StatusConflict, "refused")
 }
 
@@ -245,21 +245,21 @@ func TestVerificationConfirmedInChat(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, businessapi.Config{})
 	id := e.started(carol, `{"topic":"signin_codes","opt_in":{"topic":"order_updates","wording":"`+signupWording+`","where":"signup form"}}`)
-	e.say("initech", carol, "111 111") // wrong: counts a try, goes to the flow
+	e.say("wonka", carol, "111 111") // wrong: counts a try, goes to the flow
 	if v := e.verification(carol, id); v.Status != bot.VerificationPending || v.AttemptsLeft != 4 {
 		t.Fatalf("after a wrong code in the chat: %+v", v)
 	}
-	e.say("initech", carol, "２７１ ８２８")
+	e.say("wonka", carol, "２７１ ８２８")
 	if v := e.verification(carol, id); v.Status != bot.VerificationConfirmed {
 		t.Fatalf("after the code in the chat: %+v", v)
 	}
-	history, err := e.store.ConsentEvents(t.Context(), "initech", carol)
+	history, err := e.store.ConsentEvents(t.Context(), "wonka", carol)
 	if err != nil || len(history) != 1 || history[0].Source != bot.SourceSignup || history[0].InboundID != id {
 		t.Errorf("ledger %+v, %v: want the sign-up opt-in", history, err)
 	}
 	// The code again in the chat is just a message now.
-	e.say("initech", carol, "271828")
-	if history, _ := e.store.ConsentEvents(t.Context(), "initech", carol); len(history) != 1 {
+	e.say("wonka", carol, "271828")
+	if history, _ := e.store.ConsentEvents(t.Context(), "wonka", carol); len(history) != 1 {
 		t.Errorf("ledger after the code again: %d events", len(history))
 	}
 }

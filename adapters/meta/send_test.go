@@ -143,10 +143,10 @@ func TestSend(t *testing.T) {
 		},
 		{
 			name: "authentication template: the code in the body and the copy-code button",
-			m: envelope.OutboundMessage{ID: "initech/send:verification-ver_1/0", Business: "initech", Sender: testSender, To: "+14155550100",
+			m: envelope.OutboundMessage{ID: "wonka/send:verification-ver_1/0", Business: "wonka", Sender: testSender, To: "+14155550100",
 				RequestID: "verification-ver_1", Kind: bot.KindTemplate, Template: "verification_code", Language: "en_US", Topic: "signin_codes",
 				Category: "authentication", Params: map[string]string{"1": "271828"}},
-			body: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"template","template":{"name":"verification_code","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"271828"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"271828"}]}]},"biz_opaque_callback_data":"initech/send:verification-ver_1/0"}`,
+			body: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"14155550100","type":"template","template":{"name":"verification_code","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"271828"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"271828"}]}]},"biz_opaque_callback_data":"wonka/send:verification-ver_1/0"}`,
 		},
 		{
 			name: "template without params, any-language mapping",
