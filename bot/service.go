@@ -357,6 +357,12 @@ func (s *Service) run(ctx context.Context, biz *Business, customer CustomerID, k
 	step func(*Session, time.Time) (Turn, error)) ([]Effect, error) {
 	unlock := s.lock(biz.ID, customer)
 	defer unlock()
+	return s.runLocked(ctx, biz, customer, kind, dedupID, step)
+}
+
+// runLocked is run for a caller that holds the customer's lock.
+func (s *Service) runLocked(ctx context.Context, biz *Business, customer CustomerID, kind InputKind, dedupID string,
+	step func(*Session, time.Time) (Turn, error)) ([]Effect, error) {
 	log := s.log.With().Str("business", string(biz.ID)).Str("customer", customer.Redacted()).Str("input", string(kind)).Logger()
 
 	seen, err := s.store.Processed(ctx, biz.ID, dedupID)

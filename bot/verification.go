@@ -346,38 +346,48 @@ func (s *Service) StartVerification(ctx context.Context, r VerificationStart) (V
 			return Verification{}, err
 		}
 	}
-	code := s.newCode()
-	v, err := func() (Verification, error) {
-		unlock := s.lock(biz.ID, r.Customer)
-		defer unlock()
-		now := s.clock()
-		last, err := vs.LatestVerification(ctx, biz.ID, r.Customer)
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return Verification{}, fmt.Errorf("start verification of %s: %w", r.Customer.Redacted(), err)
-		case last.Status(now) == VerificationPending && now.Before(last.CreatedAt.Add(VerificationCooldown)):
-			return Verification{}, &TooSoonError{RetryAt: last.CreatedAt.Add(VerificationCooldown)}
-		}
-		v := NewVerification(biz.ID, r.Customer, r.Topic, code, now)
-		v.OptIn = r.OptIn
-		if err := vs.CreateVerification(ctx, v); err != nil {
-			return Verification{}, fmt.Errorf("start verification of %s: %w", r.Customer.Redacted(), err)
-		}
-		return v, nil
-	}()
-	if err != nil {
-		return Verification{}, err
+	unlock := s.lock(biz.ID, r.Customer)
+	defer unlock()
+	now := s.clock()
+	last, err := vs.LatestVerification(ctx, biz.ID, r.Customer)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return Verification{}, fmt.Errorf("start verification of %s: %w", r.Customer.Redacted(), err)
+	case last.Status(now) == VerificationPending && now.Before(last.CreatedAt.Add(VerificationCooldown)):
+		return Verification{}, &TooSoonError{RetryAt: last.CreatedAt.Add(VerificationCooldown)}
 	}
-	effects, err := s.HandleSendRequest(ctx, SendRequest{ID: "verification-" + v.ID, Business: biz.ID, Customer: r.Customer,
-		Kind: KindTemplate, Template: tpl.Name, Language: r.Language, Params: map[string]string{"1": code}})
+	code := s.newCode()
+	v := NewVerification(biz.ID, r.Customer, r.Topic, code, now)
+	v.OptIn = r.OptIn
+	send := SendRequest{ID: "verification-" + v.ID, Business: biz.ID, Sender: biz.DefaultSender, Customer: r.Customer,
+		Kind: KindTemplate, Template: tpl.Name, Language: r.Language, Params: map[string]string{"1": code}}
+	var refused *SendRefusedError
+	// The code's send and the verification in one turn, under the
+	// customer's lock: a verification is stored only when the guard lets
+	// its code go, and only then does it hold back another start.
+	_, err = s.runLocked(ctx, biz, r.Customer, InputSendRequest, DedupID(InputSendRequest, "", r.Customer, send.ID),
+		func(sess *Session, at time.Time) (Turn, error) {
+			turn, err := biz.HandleSendRequest(sess, send, at)
+			if err != nil {
+				return Turn{}, err
+			}
+			for _, e := range turn.Effects {
+				if e.Kind == EffectRefused && e.Refusal != nil {
+					refused = &SendRefusedError{Reason: e.Refusal.Reason}
+					return turn, nil // the refusal is recorded like any other
+				}
+			}
+			if err := vs.CreateVerification(ctx, v); err != nil {
+				return Turn{}, fmt.Errorf("start verification of %s: %w", r.Customer.Redacted(), err)
+			}
+			return turn, nil
+		})
 	if err != nil {
 		return Verification{}, fmt.Errorf("start verification %s: send the code: %w", v.ID, err)
 	}
-	for _, e := range effects {
-		if e.Kind == EffectRefused && e.Refusal != nil {
-			return Verification{}, &SendRefusedError{Reason: e.Refusal.Reason}
-		}
+	if refused != nil {
+		return Verification{}, refused
 	}
 	s.log.Info().Str("business", string(biz.ID)).Str("customer", r.Customer.Redacted()).Str("verification", v.ID).
 		Bool("opt_in", v.OptIn != nil).Msg("verification started")

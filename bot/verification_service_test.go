@@ -249,3 +249,27 @@ func TestVerificationLogsNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A code the guard holds back stores no verification, so it holds back no
+// later start either.
+func TestVerificationRefusedStoresNothing(t *testing.T) {
+	h := signupHarness(t)
+	ctx := context.Background()
+	h.say(alice, "STOP")
+	_, err := h.svc.StartVerification(ctx, bot.VerificationStart{Business: "acme", Customer: alice, Topic: "codes"})
+	var refused *bot.SendRefusedError
+	if !errors.As(err, &refused) || refused.Reason != bot.ReasonOptedOut {
+		t.Fatalf("start after STOP: %v, want refused opted_out", err)
+	}
+	if _, err := h.store.LatestVerification(ctx, "acme", alice); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("a refused start stored a verification: %v", err)
+	}
+	h.say(alice, "hi")
+	h.say(alice, "yes") // an opt-in in the chat lifts the STOP
+	if _, err := h.svc.StartVerification(ctx, bot.VerificationStart{Business: "acme", Customer: alice, Topic: "codes"}); err != nil {
+		t.Errorf("start right after opting in again: %v", err)
+	}
+	if _, err := h.svc.StartVerification(ctx, bot.VerificationStart{Business: "acme", Customer: alice, Topic: "codes"}); !errors.Is(err, bot.ErrVerificationTooSoon) {
+		t.Errorf("a second start at once: %v, want ErrVerificationTooSoon", err)
+	}
+}
