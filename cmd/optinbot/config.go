@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/optinbot/optinbot/adapters/consenthook"
 	"github.com/optinbot/optinbot/bot"
 	"github.com/optinbot/optinbot/flows"
 )
@@ -97,6 +98,51 @@ type BusinessConfig struct {
 	Senders  []string                     `yaml:"senders"`
 	Caps     CapsConfig                   `yaml:",inline"`
 	Keywords map[string]KeywordListConfig `yaml:"keywords"`
+	// ConsentWebhook, optional, is where every consent change of the
+	// business is POSTed, signed (docs/api.md, "Consent webhooks").
+	ConsentWebhook *ConsentWebhookConfig `yaml:"consent_webhook"`
+}
+
+// ConsentWebhookConfig is a business's consent webhook: its URL and where
+// the signing secret is, an environment variable or a file (never the
+// config file itself).
+type ConsentWebhookConfig struct {
+	URL        string `yaml:"url"`
+	SecretEnv  string `yaml:"secret_env"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// secret reads the signing secret from the environment or the file (a
+// trailing newline of the file is not part of it; a relative path is
+// relative to the config file). The error names the business and the
+// field.
+func (w *ConsentWebhookConfig) secret(business, dir string) (string, error) {
+	where := fmt.Sprintf("business %q: consent_webhook", business)
+	switch {
+	case w.SecretEnv != "" && w.SecretFile != "":
+		return "", fmt.Errorf("%s: set secret_env or secret_file, not both", where)
+	case w.SecretEnv != "":
+		v, ok := os.LookupEnv(w.SecretEnv)
+		if !ok || v == "" {
+			return "", fmt.Errorf("%s.secret_env: environment variable %s is not set or empty: it must hold the webhook's signing secret", where, w.SecretEnv)
+		}
+		return v, nil
+	case w.SecretFile != "":
+		path := w.SecretFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s.secret_file: %w", where, err)
+		}
+		v := strings.TrimRight(string(data), "\r\n")
+		if v == "" {
+			return "", fmt.Errorf("%s.secret_file: %s is empty: it must hold the webhook's signing secret", where, w.SecretFile)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("%s: the signing secret is missing: set secret_env (an environment variable's name) or secret_file", where)
 }
 
 // KeywordListConfig overrides one language's global keyword lists.
@@ -268,6 +314,16 @@ func (c *Config) Validate() []error {
 			}
 			senders[s] = b.ID
 		}
+		if w := b.ConsentWebhook; w != nil {
+			if w.URL == "" {
+				bad("%s: consent_webhook.url is empty: give the https:// URL the consent changes are POSTed to", where)
+			} else if _, err := consenthook.CheckURL(w.URL); err != nil {
+				bad("%s: consent_webhook.%v", where, err)
+			}
+			if _, err := w.secret(b.ID, c.dir); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if b.Caps.TemplatesPerDay < 0 {
 			bad("%s: templates_per_day %d: want 0 (the default) or more", where, b.Caps.TemplatesPerDay)
 		}
@@ -392,4 +448,21 @@ func (c *Config) BusinessConfigs() ([]bot.BusinessConfig, error) {
 			Senders: b.Senders, Keywords: kw, Caps: caps, NumberedSenders: c.numberedSenders(b)})
 	}
 	return out, errors.Join(errs...)
+}
+
+// consentWebhooks returns the targets of the businesses with a consent
+// webhook.
+func (c *Config) consentWebhooks() ([]consenthook.Target, error) {
+	var out []consenthook.Target
+	for _, b := range c.Business {
+		if b.ConsentWebhook == nil {
+			continue
+		}
+		secret, err := b.ConsentWebhook.secret(b.ID, c.dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, consenthook.Target{Business: bot.BusinessID(b.ID), URL: b.ConsentWebhook.URL, Secret: secret})
+	}
+	return out, nil
 }

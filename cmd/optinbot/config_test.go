@@ -79,3 +79,48 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 		t.Errorf("want one line per problem, got %d lines", n)
 	}
 }
+
+func TestConsentWebhookConfig(t *testing.T) {
+	dir := t.TempDir()
+	flow, err := filepath.Abs(filepath.Join("..", "..", "flows", "examples", "retail.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "hook.secret"), "from-a-file\n")
+	load := func(hook string) (*Config, error) {
+		t.Helper()
+		path := filepath.Join(dir, "optinbot.yaml")
+		writeFile(t, path, "store:\n  dsn: sqlite:x.db\nbusinesses:\n  - id: acme\n    flow: "+flow+
+			"\n    senders: [\"1\"]\n    consent_webhook:\n"+hook)
+		return LoadConfig(path)
+	}
+	t.Setenv("ACME_HOOK_SECRET", "from-the-env")
+	for _, tc := range []struct {
+		hook, secret string
+	}{
+		{"      url: https://crm.example.com/hook\n      secret_env: ACME_HOOK_SECRET\n", "from-the-env"},
+		{"      url: http://127.0.0.1:9000/hook\n      secret_file: hook.secret\n", "from-a-file"},
+	} {
+		cfg, err := load(tc.hook)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.hook, err)
+		}
+		targets, err := cfg.consentWebhooks()
+		if err != nil || len(targets) != 1 || targets[0].Secret != tc.secret || targets[0].Business != "acme" {
+			t.Errorf("%s: targets %+v, %v", tc.hook, targets, err)
+		}
+	}
+	for _, tc := range []struct{ hook, want string }{
+		{"      url: http://crm.example.com/hook\n      secret_env: ACME_HOOK_SECRET\n", `business "acme": consent_webhook.url "http://crm.example.com/hook": http:// is refused`},
+		{"      url: https://crm.example.com/hook\n", `business "acme": consent_webhook: the signing secret is missing`},
+		{"      url: https://crm.example.com/hook\n      secret_env: ACME_UNSET_SECRET\n", `business "acme": consent_webhook.secret_env: environment variable ACME_UNSET_SECRET is not set`},
+		{"      url: https://crm.example.com/hook\n      secret_file: nowhere.secret\n", `business "acme": consent_webhook.secret_file:`},
+		{"      secret_env: ACME_HOOK_SECRET\n", `business "acme": consent_webhook.url is empty`},
+		{"      url: https://crm.example.com/hook\n      secret_env: ACME_HOOK_SECRET\n      secret_file: hook.secret\n", "not both"},
+	} {
+		_, err := load(tc.hook)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error with %q", tc.hook, err, tc.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/optinbot/optinbot/adapters/consenthook"
 	"github.com/optinbot/optinbot/adapters/sender"
 	"github.com/optinbot/optinbot/adapters/webhook"
 	"github.com/optinbot/optinbot/bot"
@@ -25,6 +26,11 @@ type metrics struct {
 	sends    *prometheus.CounterVec
 	sendTime *prometheus.HistogramVec
 	retries  *prometheus.CounterVec
+	// The consent webhooks (adapters/consenthook).
+	hookDeliveries *prometheus.CounterVec
+	hookAttempts   *prometheus.CounterVec
+	hookAttemptDur *prometheus.HistogramVec
+	hookDelivDur   *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -69,6 +75,21 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "optinbot_provider_retries_total", Help: "Provider calls retried, by error code.",
 	}, []string{"provider", "sender", "code"})
+	m.hookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "optinbot_consent_webhook_deliveries_total", Help: "Consent changes posted to the businesses' webhooks, by outcome (delivered, rejected, exhausted, invalid).",
+	}, []string{"business", "outcome"})
+	m.hookAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "optinbot_consent_webhook_attempts_total", Help: "Consent webhook requests, by result (2xx, 4xx, 429, 5xx, error).",
+	}, []string{"business", "result"})
+	m.hookAttemptDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "optinbot_consent_webhook_request_seconds", Help: "Time of one consent webhook request, answer included.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+	}, []string{"business"})
+	m.hookDelivDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "optinbot_consent_webhook_delivery_seconds", Help: "Time from taking a consent change to its outcome, retries included.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 20),
+	}, []string{"business"})
+	reg.MustRegister(m.hookDeliveries, m.hookAttempts, m.hookAttemptDur, m.hookDelivDur)
 	reg.MustRegister(m.turns, m.latency, m.messages, m.refusals, m.consent, m.grants, m.webhooks, m.hookTime, m.items,
 		m.sends, m.sendTime, m.retries)
 	return m
@@ -110,4 +131,14 @@ func (m *metrics) ObserveSend(provider, from string, outcome sender.Outcome, att
 
 func (m *metrics) ObserveRetry(provider, from, code string) {
 	m.retries.WithLabelValues(provider, from, code).Inc()
+}
+
+func (m *metrics) ObserveAttempt(business bot.BusinessID, result string, elapsed time.Duration) {
+	m.hookAttempts.WithLabelValues(string(business), result).Inc()
+	m.hookAttemptDur.WithLabelValues(string(business)).Observe(elapsed.Seconds())
+}
+
+func (m *metrics) ObserveDelivery(business bot.BusinessID, outcome consenthook.Outcome, attempts int, elapsed time.Duration) {
+	m.hookDeliveries.WithLabelValues(string(business), string(outcome)).Inc()
+	m.hookDelivDur.WithLabelValues(string(business)).Observe(elapsed.Seconds())
 }

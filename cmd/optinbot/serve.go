@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/optinbot/optinbot/adapters/consenthook"
 	"github.com/optinbot/optinbot/store/sqlstore"
 )
 
@@ -90,6 +91,10 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	if err != nil {
 		return err
 	}
+	hook, err := newConsentHook(ctx, cfg, js, log, m)
+	if err != nil {
+		return err
+	}
 	apiSrv, err := newAPIServer(cfg, st, eng.service, log)
 	if err != nil {
 		return err
@@ -104,9 +109,28 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	if apiSrv != nil {
 		g.Go(func() error { return apiSrv.run(gctx) })
 	}
+	if hook != nil {
+		g.Go(func() error { return hook.Run(gctx) })
+	}
 	err = g.Wait()
 	log.Info().Msg("optinbot stopped")
 	return err
+}
+
+// newConsentHook builds the delivery of consent changes to the businesses'
+// webhooks; nil when no business has one.
+func newConsentHook(ctx context.Context, cfg *Config, js jetstream.JetStream, log zerolog.Logger, m *metrics) (*consenthook.Hook, error) {
+	targets, err := cfg.consentWebhooks()
+	if err != nil || len(targets) == 0 {
+		return nil, err
+	}
+	hook, err := consenthook.New(ctx, js, consenthook.Config{Prefix: cfg.NATS.SubjectPrefix, Targets: targets,
+		Logger: log, Observer: m})
+	if err != nil {
+		return nil, err
+	}
+	log.Info().Int("businesses", len(targets)).Msg("consent changes are posted to the businesses' webhooks")
+	return hook, nil
 }
 
 // connectNATS connects to the configured NATS server, reconnecting forever.

@@ -24,7 +24,8 @@ import (
 var errWebhookParse = errors.New("a webhook body did not parse or verify")
 
 func newWebhookCmd() *cobra.Command {
-	root := &cobra.Command{Use: "webhook", Short: "Debugging aids for provider webhooks"}
+	root := &cobra.Command{Use: "webhook", Short: "Debugging aids for provider webhooks and the businesses' consent webhooks"}
+	root.AddCommand(newWebhookTestCmd())
 	var provider, secret, signature, url, receivedAt string
 	parse := &cobra.Command{
 		Use:   "parse --provider meta|dialog360|twilio FILE…",
