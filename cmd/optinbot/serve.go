@@ -31,7 +31,9 @@ func newServeCmd() *cobra.Command {
 		Long: `serve is the production mode: it consumes inbound messages and send
 requests from NATS JetStream, runs each customer's conversation, and
 publishes replies, consent changes and send decisions through the outbox.
-With api.listen set it also serves the business API (docs/api.md). See
+With api.listen set it also serves the business API (docs/api.md); a
+business with a consent_webhook gets every consent change POSTed to it,
+signed (docs/api.md, "Consent webhooks"). See
 config.example.yaml for every setting and docs/nats.md for the subjects.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
