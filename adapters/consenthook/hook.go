@@ -309,6 +309,11 @@ type runner struct {
 
 	mu     sync.Mutex
 	chains map[string][]job // a customer's jobs waiting behind the one in hand
+	// held are the messages taken and not yet acknowledged or given
+	// back, by stream sequence: all of them, the ones waiting behind a
+	// customer's retry included, are kept alive, so JetStream does not
+	// redeliver one behind the customer's later changes.
+	held map[uint64]jetstream.Msg
 }
 
 type job struct {
@@ -321,7 +326,9 @@ type job struct {
 
 func (h *Hook) runTarget(ctx context.Context, t *target) {
 	r := &runner{h: h, t: t, stop: ctx, work: context.WithoutCancel(ctx),
-		sem: make(chan struct{}, h.cfg.Workers), chains: map[string][]job{}}
+		sem: make(chan struct{}, h.cfg.Workers), chains: map[string][]job{}, held: map[uint64]jetstream.Msg{}}
+	stopKeepAlive := r.keepAlive()
+	defer stopKeepAlive()
 	retry := time.Duration(0)
 	for ctx.Err() == nil {
 		if retry > 0 {
@@ -382,6 +389,13 @@ func (r *runner) decode(msg jetstream.Msg) job {
 func (r *runner) dispatch(j job) {
 	c := string(j.change.Customer)
 	r.mu.Lock()
+	if _, dup := r.held[j.seq]; dup && j.seq != 0 {
+		// A redelivery of a change in hand or queued (its ack was late):
+		// the copy held is enough.
+		r.mu.Unlock()
+		return
+	}
+	r.held[j.seq] = j.msg
 	if q, busy := r.chains[c]; busy {
 		r.chains[c] = append(q, j)
 		r.mu.Unlock()
@@ -404,6 +418,7 @@ func (r *runner) chain(c string, j job) {
 			r.handle(j)
 		}
 		r.mu.Lock()
+		delete(r.held, j.seq)
 		q := r.chains[c]
 		if len(q) == 0 {
 			delete(r.chains, c)
@@ -415,8 +430,9 @@ func (r *runner) chain(c string, j job) {
 	}
 }
 
-// keepAlive tells JetStream the message is being worked on until stopped.
-func (r *runner) keepAlive(msg jetstream.Msg) (stop func()) {
+// keepAlive tells JetStream every held message is being worked on, until
+// stopped.
+func (r *runner) keepAlive() (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -429,7 +445,15 @@ func (r *runner) keepAlive(msg jetstream.Msg) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				_ = msg.InProgress()
+				r.mu.Lock()
+				msgs := make([]jetstream.Msg, 0, len(r.held))
+				for _, m := range r.held {
+					msgs = append(msgs, m)
+				}
+				r.mu.Unlock()
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
 			}
 		}
 	}()
@@ -472,8 +496,6 @@ func (a answer) String() string {
 func (r *runner) handle(j job) {
 	h, t := r.h, r.t
 	start := time.Now()
-	stop := r.keepAlive(j.msg)
-	defer stop()
 	log := t.log.With().Uint64("stream_seq", j.seq).Logger()
 	if j.err != nil {
 		log.Warn().Err(j.err).Msg("not a consent change: dead-lettered")
@@ -598,13 +620,23 @@ func (r *runner) deadLetter(j job, reason string, outcome Outcome, attempts int,
 	}
 	d := envelope.DeadLetter{ID: id, Provider: DeadLetterProvider, Reason: reason, Item: string(j.msg.Data()),
 		ReceivedAt: h.cfg.Clock().UTC()}
-	ctx, cancel := context.WithTimeout(r.work, h.cfg.PublishTimeout)
-	defer cancel()
-	if _, err := h.pub.DeadLetter(ctx, d); err != nil {
-		delay := min(max(time.Second, h.cfg.BackoffBase), h.cfg.BackoffMax)
-		_ = j.msg.NakWithDelay(delay)
-		r.t.log.Error().Err(err).Uint64("stream_seq", j.seq).Dur("retry_in", delay).Msg("the dead letter could not be published; the consent change will be redelivered")
-		return
+	// Retried here rather than left for a redelivery, which would let the
+	// customer's later changes go first.
+	for n := 1; ; n++ {
+		ctx, cancel := context.WithTimeout(r.work, h.cfg.PublishTimeout)
+		_, err := h.pub.DeadLetter(ctx, d)
+		cancel()
+		if err == nil {
+			break
+		}
+		wait := h.backoff(n, 0)
+		r.t.log.Error().Err(err).Uint64("stream_seq", j.seq).Dur("retry_in", wait).Msg("the dead letter could not be published; retrying")
+		select {
+		case <-r.stop.Done():
+			_ = j.msg.Nak()
+			return
+		case <-time.After(wait):
+		}
 	}
 	if err := j.msg.Ack(); err != nil {
 		r.t.log.Warn().Err(err).Uint64("stream_seq", j.seq).Msg("dead-lettered, but the ack failed")

@@ -412,3 +412,37 @@ func TestBodyIsTheEnvelope(t *testing.T) {
 		t.Errorf("body %s", body)
 	}
 }
+
+// A customer's change waiting behind a long retry is kept alive: it is
+// not redelivered behind the customer's later changes, nor posted twice.
+func TestQueuedChangeOutlivesAckWait(t *testing.T) {
+	b := newBus(t)
+	r := newReceiver(t, status(503), status(503), status(503), status(503))
+	b.publish(t, change("acme/1/0", "+14155550100", bot.OptedIn))
+	b.publish(t, change("acme/2/0", "+14155550100", bot.OptedOut))
+	obs := start(t, b, r.srv.URL, func(c *consenthook.Config) {
+		c.AckWait = 300 * time.Millisecond
+		c.BackoffBase, c.BackoffMax = 300*time.Millisecond, 400*time.Millisecond
+	})
+	waitOutcomes(t, obs, 2)
+	time.Sleep(500 * time.Millisecond) // a redelivery would show by now
+	var ids []string
+	for _, g := range r.requests() {
+		ids = append(ids, g.id)
+	}
+	if want := "[acme/1/0 acme/1/0 acme/1/0 acme/1/0 acme/1/0 acme/2/0]"; fmt.Sprint(ids) != want {
+		t.Errorf("requests %v, want %s", ids, want)
+	}
+	assertNoPending(t, b)
+	c, err := b.js.Consumer(context.Background(), b.out, consenthook.DurableName(b.prefix, "acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Delivered.Consumer != 2 {
+		t.Errorf("JetStream redelivered changes in hand or queued: %d deliveries of 2 changes", info.Delivered.Consumer)
+	}
+}
