@@ -446,3 +446,53 @@ func TestQueuedChangeOutlivesAckWait(t *testing.T) {
 		t.Errorf("JetStream redelivered changes in hand or queued: %d deliveries of 2 changes", info.Delivered.Consumer)
 	}
 }
+
+// A change being retried at shutdown is given back, and the next Hook
+// posts it before the customer's later change.
+func TestShutdownGivesBackInOrder(t *testing.T) {
+	b := newBus(t)
+	var mu sync.Mutex
+	healthy := false
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		c, _ := envelope.DecodeConsent(body)
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, c.ID)
+		if !healthy {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	b.publish(t, change("acme/1/0", "+14155550100", bot.OptedIn))
+	b.publish(t, change("acme/2/0", "+14155550100", bot.OptedOut))
+	cfg := consenthook.Config{Prefix: b.prefix, Targets: []consenthook.Target{{Business: "acme", URL: srv.URL, Secret: secret}},
+		BackoffBase: 50 * time.Millisecond, BackoffMax: 50 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t))}
+	h, err := consenthook.New(context.Background(), b.js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.Run(ctx) }()
+	natstest.Eventually(t, 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= 2 }, "two failed attempts")
+	cancel()
+	<-done
+	mu.Lock()
+	for _, id := range got {
+		if id != "acme/1/0" {
+			t.Errorf("the STOP was posted while the YES before it was failing: %v", got)
+		}
+	}
+	got, healthy = nil, true
+	mu.Unlock()
+
+	obs := start(t, b, srv.URL, nil)
+	waitOutcomes(t, obs, 2)
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != "[acme/1/0 acme/2/0]" {
+		t.Errorf("after the restart: %v", got)
+	}
+}
