@@ -23,6 +23,7 @@ import (
 	"github.com/optinbot/optinbot/adapters/natsbus"
 	"github.com/optinbot/optinbot/adapters/natsbus/natstest"
 	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/store/sqlstore"
 )
 
 // hookFlow has a utility topic the chat grants and a marketing topic the
@@ -104,7 +105,21 @@ func TestServeConsentWebhook(t *testing.T) {
 	rcv := &consentHookReceiver{t: t, secret: secret}
 	hook := httptest.NewServer(rcv)
 	t.Cleanup(hook.Close)
-	metricsAddr := freeAddr(t)
+	metricsAddr, apiAddr := freeAddr(t), freeAddr(t)
+	dbPath := filepath.Join(dir, "optinbot.db")
+	// A business API key, created as optinbot apikey create does.
+	keyStore, err := sqlstore.Open(context.Background(), "sqlite:"+dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, apiToken, err := bot.NewAPIKey("acme", "e2e", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keyStore.CreateAPIKey(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	keyStore.Close()
 	cfgPath := filepath.Join(dir, "optinbot.yaml")
 	writeFile(t, cfgPath, fmt.Sprintf(`store:
   dsn: sqlite:%s
@@ -113,6 +128,8 @@ nats:
   subject_prefix: hooks
 metrics:
   listen: %s
+api:
+  listen: %s
 businesses:
   - id: acme
     flow: %s
@@ -120,7 +137,7 @@ businesses:
     consent_webhook:
       url: %s/optinbot/consent
       secret_env: ACME_CONSENT_WEBHOOK_SECRET
-`, filepath.Join(dir, "optinbot.db"), srv.ClientURL(), metricsAddr, flow, hook.URL))
+`, dbPath, srv.ClientURL(), metricsAddr, apiAddr, flow, hook.URL))
 	cfg, err := LoadConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +159,7 @@ businesses:
 	if err != nil {
 		t.Fatal(err)
 	}
-	const alice, bob bot.CustomerID = "+14155550100", "+14155550101"
+	const alice, bob, carol bot.CustomerID = "+14155550100", "+14155550101", "+14155550102"
 	say := func(id, text string) {
 		t.Helper()
 		if _, err := pub.Inbound(ctx, envelope.InboundMessage{ID: id, Provider: "meta", Sender: "15550001111",
@@ -164,9 +181,34 @@ businesses:
 		t.Fatal(err)
 	}
 
+	// Carol: an opt-in and an opt-out from another channel, recorded
+	// through the business API.
+	record := func(body string) {
+		t.Helper()
+		var status int
+		waitUntil(t, func() bool {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+apiAddr+"/v1/businesses/acme/customers/"+string(carol)+"/consent", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+apiToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false // the API is not listening yet
+			}
+			resp.Body.Close()
+			status = resp.StatusCode
+			return true
+		}, "the business API answers")
+		if status != http.StatusCreated {
+			t.Fatalf("record %s: %d", body, status)
+		}
+	}
+	record(`{"id": "web-1", "action": "opt_in", "topic": "deals", "source": "api", "consented_at": "` + time.Now().UTC().Add(-time.Minute).Format(time.RFC3339) + `",
+	  "wording": "Yes, send me weekly deals from Acme Outfitters on WhatsApp. Reply STOP to opt out."}`)
+	record(`{"id": "web-2", "action": "opt_out", "topic": "deals", "source": "api", "consented_at": "` + time.Now().UTC().Format(time.RFC3339) + `"}`)
+
 	// On the bus.
 	waitUntil(t, func() bool {
-		return len(consentOn(t, js, out, "hooks.v1.consent.acme", alice)) == 3 && len(consentOn(t, js, out, "hooks.v1.consent.acme", bob)) == 2
+		return len(consentOn(t, js, out, "hooks.v1.consent.acme", alice)) == 3 && len(consentOn(t, js, out, "hooks.v1.consent.acme", bob)) == 2 &&
+			len(consentOn(t, js, out, "hooks.v1.consent.acme", carol)) == 2
 	}, "the consent changes on the consent subject")
 	describe := func(cs []envelope.ConsentChange) string {
 		var s []string
@@ -181,9 +223,12 @@ businesses:
 	if got, want := describe(consentOn(t, js, out, "hooks.v1.consent.acme", bob)), "deals opted_in api; deals opted_out provider"; got != want {
 		t.Errorf("bob on the bus: %s, want %s", got, want)
 	}
+	if got, want := describe(consentOn(t, js, out, "hooks.v1.consent.acme", carol)), "deals opted_in api; deals opted_out api"; got != want {
+		t.Errorf("carol on the bus: %s, want %s", got, want)
+	}
 
 	// At the business's webhook, signed, each customer's in order.
-	waitUntil(t, func() bool { return len(rcv.changes()) >= 5 }, "five consent changes at the webhook")
+	waitUntil(t, func() bool { return len(rcv.changes()) >= 7 }, "seven consent changes at the webhook")
 	perCustomer := map[bot.CustomerID][]envelope.ConsentChange{}
 	for _, c := range rcv.changes() {
 		perCustomer[c.Customer] = append(perCustomer[c.Customer], c)
@@ -193,6 +238,9 @@ businesses:
 	}
 	if got, want := describe(perCustomer[bob]), "deals opted_in api; deals opted_out provider"; got != want {
 		t.Errorf("bob at the webhook: %s, want %s", got, want)
+	}
+	if got, want := describe(perCustomer[carol]), "deals opted_in api; deals opted_out api"; got != want {
+		t.Errorf("carol at the webhook: %s, want %s", got, want)
 	}
 	if stop := perCustomer[alice]; len(stop) == 3 && (stop[1].Trigger != "keyword STOP" || stop[1].InboundID != "wamid.h3") {
 		t.Errorf("the STOP's evidence: %+v", stop[1])
@@ -204,9 +252,9 @@ businesses:
 	rcv.mu.Unlock()
 
 	wantMetrics := []string{
-		`optinbot_consent_webhook_deliveries_total{business="acme",outcome="delivered"} 5`,
-		`optinbot_consent_webhook_attempts_total{business="acme",result="2xx"} 5`,
-		`optinbot_consent_webhook_request_seconds_count{business="acme"} 5`,
+		`optinbot_consent_webhook_deliveries_total{business="acme",outcome="delivered"} 7`,
+		`optinbot_consent_webhook_attempts_total{business="acme",result="2xx"} 7`,
+		`optinbot_consent_webhook_request_seconds_count{business="acme"} 7`,
 	}
 	var body string
 	waitUntil(t, func() bool {
@@ -217,8 +265,8 @@ businesses:
 			}
 		}
 		return true
-	}, "the consent webhook's metrics count five deliveries")
-	for _, secretText := range []string{string(alice), "14155550101", secret} {
+	}, "the consent webhook's metrics count seven deliveries")
+	for _, secretText := range []string{string(alice), "14155550101", "14155550102", secret, apiToken} {
 		if strings.Contains(logs.String(), secretText) {
 			t.Errorf("the logs contain %q", secretText)
 		}
