@@ -65,6 +65,7 @@ const (
 	DefaultAckWait        = 30 * time.Second
 	DefaultMaxAckPending  = 1000
 	DefaultPublishTimeout = 5 * time.Second
+	DefaultInactive       = 7 * 24 * time.Hour
 )
 
 // Config configures a Hook. Targets is required; the rest defaults.
@@ -98,8 +99,14 @@ type Config struct {
 	MaxAckPending int
 	// PublishTimeout bounds publishing a dead letter. Default 5s.
 	PublishTimeout time.Duration
-	Logger         zerolog.Logger
-	Observer       Observer
+	// Inactive is how long a business's durable consumer outlives its
+	// last pull: one whose webhook was removed from the configuration is
+	// then deleted by the server instead of holding its position forever
+	// (a webhook added again starts over from what the stream still
+	// holds). Default 7 days, the OUT stream's default max age.
+	Inactive time.Duration
+	Logger   zerolog.Logger
+	Observer Observer
 	// Clock gives the signatures' time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -198,6 +205,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Hook, error)
 		cfg.MaxAckPending = DefaultMaxAckPending
 	}
 	cfg.PublishTimeout = orDefault(cfg.PublishTimeout, DefaultPublishTimeout)
+	cfg.Inactive = orDefault(cfg.Inactive, DefaultInactive)
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -230,14 +238,15 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Hook, error)
 		tg := &target{Target: t, host: u.Host, durable: DurableName(subjects.Prefix(), t.Business)}
 		tg.log = h.log.With().Str("business", string(t.Business)).Str("host", tg.host).Logger()
 		tg.cons, err = js.CreateOrUpdateConsumer(ctx, outStream, jetstream.ConsumerConfig{
-			Durable:       tg.durable,
-			Description:   "optinbot consent webhook " + string(t.Business),
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       cfg.AckWait,
-			MaxDeliver:    -1,
-			MaxAckPending: cfg.MaxAckPending,
-			FilterSubject: subjects.Consent(string(t.Business)),
+			Durable:           tg.durable,
+			Description:       "optinbot consent webhook " + string(t.Business),
+			DeliverPolicy:     jetstream.DeliverAllPolicy,
+			AckPolicy:         jetstream.AckExplicitPolicy,
+			AckWait:           cfg.AckWait,
+			MaxDeliver:        -1,
+			MaxAckPending:     cfg.MaxAckPending,
+			FilterSubject:     subjects.Consent(string(t.Business)),
+			InactiveThreshold: cfg.Inactive,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("new consent webhook: business %q: durable consumer %s on %s (call natsbus.EnsureStreams first): %w",
