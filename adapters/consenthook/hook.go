@@ -309,15 +309,14 @@ const fetchWait = time.Second
 // runner is one target's Run: per-customer chains, at most Workers
 // requests at a time.
 type runner struct {
-	h    *Hook
-	t    *target
-	stop context.Context // done at shutdown: waits end early
-	work context.Context // never done: requests and publications finish
-	sem  chan struct{}
-	wg   sync.WaitGroup
+	h      *Hook
+	t      *target
+	stop   context.Context // done at shutdown: waits end early
+	work   context.Context // never done: requests and publications finish
+	sem    chan struct{}
+	chains *natsbus.Chains[string, job] // one customer's jobs one at a time, in order
 
-	mu     sync.Mutex
-	chains map[string][]job // a customer's jobs waiting behind the one in hand
+	mu sync.Mutex
 	// held are the messages taken and not yet acknowledged or given
 	// back, by stream sequence: all of them, the ones waiting behind a
 	// customer's retry included, are kept alive, so JetStream does not
@@ -335,7 +334,8 @@ type job struct {
 
 func (h *Hook) runTarget(ctx context.Context, t *target) {
 	r := &runner{h: h, t: t, stop: ctx, work: context.WithoutCancel(ctx),
-		sem: make(chan struct{}, h.cfg.Workers), chains: map[string][]job{}, held: map[uint64]jetstream.Msg{}}
+		sem: make(chan struct{}, h.cfg.Workers), held: map[uint64]jetstream.Msg{}}
+	r.chains = natsbus.NewChains(r.run)
 	stopKeepAlive := r.keepAlive()
 	defer stopKeepAlive()
 	retry := time.Duration(0)
@@ -358,7 +358,7 @@ func (h *Hook) runTarget(ctx context.Context, t *target) {
 		retry = min(max(2*retry, 250*time.Millisecond), 30*time.Second)
 		t.log.Warn().Err(err).Dur("retry_in", retry).Msg("consuming consent changes stopped; resuming")
 	}
-	r.wg.Wait()
+	r.chains.Wait()
 }
 
 func (r *runner) consume(ctx context.Context) error {
@@ -396,7 +396,6 @@ func (r *runner) decode(msg jetstream.Msg) job {
 // dispatch queues a job behind its customer's, or starts the customer's
 // chain. It never blocks. Undecodable changes share one chain.
 func (r *runner) dispatch(j job) {
-	c := string(j.change.Customer)
 	r.mu.Lock()
 	if _, dup := r.held[j.seq]; dup && j.seq != 0 {
 		// A redelivery of a change in hand or queued (its ack was late):
@@ -405,38 +404,21 @@ func (r *runner) dispatch(j job) {
 		return
 	}
 	r.held[j.seq] = j.msg
-	if q, busy := r.chains[c]; busy {
-		r.chains[c] = append(q, j)
-		r.mu.Unlock()
-		return
-	}
-	r.chains[c] = nil
 	r.mu.Unlock()
-	r.wg.Add(1)
-	go r.chain(c, j)
+	r.chains.Dispatch(string(j.change.Customer), j)
 }
 
-// chain handles a customer's jobs one at a time, in order; after shutdown
-// it naks those it has not finished.
-func (r *runner) chain(c string, j job) {
-	defer r.wg.Done()
-	for {
-		if r.stop.Err() != nil {
-			_ = j.msg.Nak()
-		} else {
-			r.handle(j)
-		}
-		r.mu.Lock()
-		delete(r.held, j.seq)
-		q := r.chains[c]
-		if len(q) == 0 {
-			delete(r.chains, c)
-			r.mu.Unlock()
-			return
-		}
-		j, r.chains[c] = q[0], q[1:]
-		r.mu.Unlock()
+// run handles one of a customer's jobs; after shutdown it naks those not
+// started.
+func (r *runner) run(_ string, j job) {
+	if r.stop.Err() != nil {
+		_ = j.msg.Nak()
+	} else {
+		r.handle(j)
 	}
+	r.mu.Lock()
+	delete(r.held, j.seq)
+	r.mu.Unlock()
 }
 
 // keepAlive tells JetStream every held message is being worked on, until

@@ -371,8 +371,8 @@ type job struct {
 // so the next sender tries it afresh), and returns nil. Failures to pull
 // are logged and retried until ctx is done.
 func (s *Sender) Run(ctx context.Context) error {
-	r := &runner{s: s, stop: ctx, work: context.WithoutCancel(ctx),
-		sem: make(chan struct{}, s.cfg.Workers), chains: map[bot.CustomerID][]job{}}
+	r := &runner{s: s, stop: ctx, work: context.WithoutCancel(ctx), sem: make(chan struct{}, s.cfg.Workers)}
+	r.chains = natsbus.NewChains(r.run)
 	retry := time.Duration(0)
 	for ctx.Err() == nil {
 		if retry > 0 {
@@ -393,21 +393,18 @@ func (s *Sender) Run(ctx context.Context) error {
 		retry = min(max(2*retry, 250*time.Millisecond), 30*time.Second)
 		s.log.Warn().Err(err).Dur("retry_in", retry).Msg("consuming outbound messages stopped; resuming")
 	}
-	r.wg.Wait()
+	r.chains.Wait()
 	return nil
 }
 
 // runner is one Run: per-customer chains of jobs, at most Workers calls at
 // a time.
 type runner struct {
-	s    *Sender
-	stop context.Context // done at shutdown: waits end early
-	work context.Context // never done: calls, records and publications finish
-	sem  chan struct{}
-	wg   sync.WaitGroup
-
-	mu     sync.Mutex
-	chains map[bot.CustomerID][]job // a customer's jobs waiting behind the one in hand
+	s      *Sender
+	stop   context.Context // done at shutdown: waits end early
+	work   context.Context // never done: calls, records and publications finish
+	sem    chan struct{}
+	chains *natsbus.Chains[bot.CustomerID, job] // one customer's jobs one at a time, in order
 }
 
 const fetchWait = time.Second
@@ -429,7 +426,7 @@ func (r *runner) consume(ctx context.Context) error {
 				continue
 			}
 			if j, ok := s.decode(msg); ok {
-				r.dispatch(j)
+				r.chains.Dispatch(j.out.To, j)
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
@@ -438,42 +435,14 @@ func (r *runner) consume(ctx context.Context) error {
 	}
 }
 
-// dispatch queues a job behind its customer's, or starts the customer's
-// chain. It never blocks.
-func (r *runner) dispatch(j job) {
-	c := j.out.To
-	r.mu.Lock()
-	if q, busy := r.chains[c]; busy {
-		r.chains[c] = append(q, j)
-		r.mu.Unlock()
+// run handles one of a customer's jobs; after shutdown it naks those not
+// started.
+func (r *runner) run(_ bot.CustomerID, j job) {
+	if r.stop.Err() != nil {
+		_ = j.msg.Nak()
 		return
 	}
-	r.chains[c] = nil
-	r.mu.Unlock()
-	r.wg.Add(1)
-	go r.chain(c, j)
-}
-
-// chain handles a customer's jobs one at a time, in order; after shutdown
-// it naks those it has not started.
-func (r *runner) chain(c bot.CustomerID, j job) {
-	defer r.wg.Done()
-	for {
-		if r.stop.Err() != nil {
-			_ = j.msg.Nak()
-		} else {
-			r.s.handle(r, j)
-		}
-		r.mu.Lock()
-		q := r.chains[c]
-		if len(q) == 0 {
-			delete(r.chains, c)
-			r.mu.Unlock()
-			return
-		}
-		j, r.chains[c] = q[0], q[1:]
-		r.mu.Unlock()
-	}
+	r.s.handle(r, j)
 }
 
 // decode reads a message, terminating it if it is not an outbound message
