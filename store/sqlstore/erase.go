@@ -94,7 +94,7 @@ func (s *Store) EraseCustomer(ctx context.Context, e bot.Erasure) (err error) {
 // Suppressed implements bot.CustomerEraser.
 func (s *Store) Suppressed(ctx context.Context, business bot.BusinessID, hash string) (bool, error) {
 	var n int
-	if err := s.db.GetContext(ctx, &n, s.q.suppressed, business, hash); err != nil {
+	if err := s.reads.suppressed.GetContext(ctx, &n, business, hash); err != nil {
 		return false, fmt.Errorf("check suppression of a customer of %s: %w", business, err)
 	}
 	return n > 0, nil

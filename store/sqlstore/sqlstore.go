@@ -36,6 +36,37 @@ type Store struct {
 	sqlite bool
 	bind   int // sqlx bind type of the dialect
 	q      queries
+	reads  sessionReads
+}
+
+// sessionReads are the statements of a turn's reads (LoadSession and the
+// suppression check), prepared once. Every turn runs them, and an unprepared query with arguments costs lib/pq two round trips
+// (parse, then bind and execute) and PostgreSQL a fresh plan; prepared, it
+// is one round trip. database/sql prepares each on a connection the first
+// time it runs there. (Behind a PgBouncer in transaction mode, use its
+// max_prepared_statements support, PgBouncer 1.21 or newer.)
+type sessionReads struct {
+	conversation, consent, templates, suppressed *sqlx.Stmt
+}
+
+// prepareReads prepares LoadSession's statements once the schema is current.
+func (s *Store) prepareReads(ctx context.Context) error {
+	for _, st := range []struct {
+		into        **sqlx.Stmt
+		name, query string
+	}{
+		{&s.reads.conversation, "conversation", s.q.loadConversation},
+		{&s.reads.consent, "consent", s.q.loadConsent},
+		{&s.reads.templates, "recent templates", s.q.loadTemplates},
+		{&s.reads.suppressed, "suppression", s.q.suppressed},
+	} {
+		stmt, err := s.db.PreparexContext(ctx, st.query)
+		if err != nil {
+			return fmt.Errorf("prepare the session's %s query: %w", st.name, err)
+		}
+		*st.into = stmt
+	}
+	return nil
 }
 
 // Open connects to the database named by dsn and brings its schema up to
@@ -109,6 +140,10 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
+	if err := s.prepareReads(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
 	return s, nil
 }
 
@@ -159,6 +194,10 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
+	if err := s.prepareReads(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
 	return s, nil
 }
 
@@ -180,6 +219,11 @@ func (s *Store) migrate(ctx context.Context, dialect goose.Dialect, dir string, 
 
 // Close closes the database connections.
 func (s *Store) Close() error {
+	for _, stmt := range []*sqlx.Stmt{s.reads.conversation, s.reads.consent, s.reads.templates, s.reads.suppressed} {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -327,7 +371,7 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 	sess := bot.Session{Business: business, Customer: customer}
 
 	var conv conversationRow
-	switch err := s.db.GetContext(ctx, &conv, s.q.loadConversation, business, customer); {
+	switch err := s.reads.conversation.GetContext(ctx, &conv, business, customer); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return fail("read conversation", err)
@@ -373,7 +417,7 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 	}
 
 	var consent []consentRow
-	if err := s.db.SelectContext(ctx, &consent, s.q.loadConsent, business, customer); err != nil {
+	if err := s.reads.consent.SelectContext(ctx, &consent, business, customer); err != nil {
 		return fail("read consent", err)
 	}
 	for _, c := range consent {
@@ -386,7 +430,7 @@ func (s *Store) LoadSession(ctx context.Context, business bot.BusinessID, custom
 	}
 
 	var templates []templateRow
-	if err := s.db.SelectContext(ctx, &templates, s.q.loadTemplates, business, customer, s.timeArg(since)); err != nil {
+	if err := s.reads.templates.SelectContext(ctx, &templates, business, customer, s.timeArg(since)); err != nil {
 		return fail("read recent templates", err)
 	}
 	if len(templates) > 0 {
