@@ -39,7 +39,7 @@ const (
 // env is one deployment serving two businesses, acme and globex, on real
 // PostgreSQL, with the API on a loopback HTTP server.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	store    *sqlstore.Store
 	svc      *bot.Service
 	srv      *httptest.Server
@@ -52,13 +52,13 @@ type env struct {
 	seq      int
 }
 
-func newEnv(t *testing.T, cfg businessapi.Config) *env {
+func newEnv(t testing.TB, cfg businessapi.Config) *env {
 	t.Helper()
 	return newEnvWith(t, cfg, examples.Retail)
 }
 
 // newEnvWith is newEnv with another shipped flow.
-func newEnvWith(t *testing.T, cfg businessapi.Config, flowFile string) *env {
+func newEnvWith(t testing.TB, cfg businessapi.Config, flowFile string) *env {
 	t.Helper()
 	st, err := sqlstore.Open(t.Context(), storetest.PostgresDSN(t))
 	if err != nil {
@@ -105,7 +105,7 @@ func newEnvWith(t *testing.T, cfg businessapi.Config, flowFile string) *env {
 
 // grantable lets every source other than the chat grant the retail
 // flow's order_updates, so that the consent endpoints can record grants.
-func grantable(t *testing.T, src []byte) []byte {
+func grantable(t testing.TB, src []byte) []byte {
 	t.Helper()
 	const line = "    description: updates about your orders (confirmation, shipping and delivery)\n"
 	if !bytes.Contains(src, []byte(line)) {
