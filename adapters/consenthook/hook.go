@@ -338,26 +338,9 @@ func (h *Hook) runTarget(ctx context.Context, t *target) {
 	r.chains = natsbus.NewChains(r.run)
 	stopKeepAlive := r.keepAlive()
 	defer stopKeepAlive()
-	retry := time.Duration(0)
-	for ctx.Err() == nil {
-		if retry > 0 {
-			select {
-			case <-ctx.Done():
-				continue
-			case <-time.After(retry):
-			}
-		}
-		started := time.Now()
-		err := r.consume(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if time.Since(started) > time.Minute {
-			retry = 0
-		}
-		retry = min(max(2*retry, 250*time.Millisecond), 30*time.Second)
-		t.log.Warn().Err(err).Dur("retry_in", retry).Msg("consuming consent changes stopped; resuming")
-	}
+	natsbus.KeepConsuming(ctx, r.consume, func(err error, retryIn time.Duration) {
+		t.log.Warn().Err(err).Dur("retry_in", retryIn).Msg("consuming consent changes stopped; resuming")
+	})
 	r.chains.Wait()
 }
 

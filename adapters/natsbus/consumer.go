@@ -212,27 +212,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 
 	var leftover []jetstream.Msg
-	retry := time.Duration(0)
-	for ctx.Err() == nil {
-		if retry > 0 {
-			select {
-			case <-ctx.Done():
-				continue
-			case <-time.After(retry):
-			}
-		}
-		started := time.Now()
-		var err error
+	KeepConsuming(ctx, func(ctx context.Context) (err error) {
 		leftover, err = c.consume(ctx, queues)
-		if ctx.Err() != nil {
-			break
-		}
-		if time.Since(started) > time.Minute {
-			retry = 0 // it worked for a while: this is a new failure
-		}
-		retry = min(max(2*retry, 250*time.Millisecond), 30*time.Second)
-		c.log.Warn().Err(err).Dur("retry_in", retry).Msg("consuming stopped; resuming")
-	}
+		return err
+	}, func(err error, retryIn time.Duration) {
+		c.log.Warn().Err(err).Dur("retry_in", retryIn).Msg("consuming stopped; resuming")
+	})
 
 	// Shut down: no pull request is pending. Queued jobs are nak'd first
 	// (they are older), then what the last pull fetched beyond them; the

@@ -373,26 +373,9 @@ type job struct {
 func (s *Sender) Run(ctx context.Context) error {
 	r := &runner{s: s, stop: ctx, work: context.WithoutCancel(ctx), sem: make(chan struct{}, s.cfg.Workers)}
 	r.chains = natsbus.NewChains(r.run)
-	retry := time.Duration(0)
-	for ctx.Err() == nil {
-		if retry > 0 {
-			select {
-			case <-ctx.Done():
-				continue
-			case <-time.After(retry):
-			}
-		}
-		started := time.Now()
-		err := r.consume(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if time.Since(started) > time.Minute {
-			retry = 0
-		}
-		retry = min(max(2*retry, 250*time.Millisecond), 30*time.Second)
-		s.log.Warn().Err(err).Dur("retry_in", retry).Msg("consuming outbound messages stopped; resuming")
-	}
+	natsbus.KeepConsuming(ctx, r.consume, func(err error, retryIn time.Duration) {
+		s.log.Warn().Err(err).Dur("retry_in", retryIn).Msg("consuming outbound messages stopped; resuming")
+	})
 	r.chains.Wait()
 	return nil
 }
