@@ -212,6 +212,13 @@ type Prompt struct {
 	// Variants are the prompt in other languages, by language: the same
 	// button and row ids, other wording. The flow's language is Text.
 	Variants map[string]PromptVariant
+	// Experiment, on the prompt of a state with an opt_in transition, is
+	// other wordings of the opt-in request, each shown to a share of the
+	// customers (see Assign); empty when the prompt has no experiment.
+	Experiment []Variant
+
+	// ExperimentPos is where the experiment is declared.
+	ExperimentPos Pos
 }
 
 // PromptVariant is a prompt's wording in one more language.
@@ -243,7 +250,7 @@ func (p Prompt) ForLanguage(lang string) Prompt {
 	if !ok {
 		return p
 	}
-	out := Prompt{Text: v.Text, Buttons: v.Buttons, List: v.List, Variants: p.Variants}
+	out := Prompt{Text: v.Text, Buttons: v.Buttons, List: v.List, Variants: p.Variants, Experiment: p.Experiment}
 	if out.Buttons == nil {
 		out.Buttons = p.Buttons
 	}

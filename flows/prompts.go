@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	promptKeys  = []string{"text", "buttons", "list", "variants"}
+	promptKeys  = []string{"text", "buttons", "list", "variants", "experiment"}
 	variantKeys = []string{"text", "buttons", "list"}
 	buttonKeys  = []string{"id", "title"}
 	listKeys    = []string{"button", "rows"}
@@ -60,6 +60,10 @@ func (l *loader) prompt(n *yaml.Node, where string) Prompt {
 	}
 	if fd, ok := fs.Get("variants"); ok {
 		p.Variants = l.variants(fd.Value, where, &p)
+	}
+	if fd, ok := fs.Get("experiment"); ok {
+		p.Experiment = l.experiment(fd.Value, where, &p)
+		p.ExperimentPos = posOf(fd.Key)
 	}
 	return p
 }

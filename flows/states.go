@@ -85,6 +85,9 @@ func (l *loader) state(e field) *State {
 	if fd, ok := fs.Get("on"); ok {
 		s.On = l.transitions(fd.Value, where, s.Prompt)
 	}
+	if k := s.Prompt.ExperimentPos; k.Line > 0 && !slices.ContainsFunc(s.On, func(t Transition) bool { return t.OptIn != "" }) {
+		l.AddAt(k.Line, k.Col, "experiment in prompt of %s, which has no opt_in transition: experiments compare wordings of an opt-in request", where)
+	}
 	return s
 }
 
