@@ -525,6 +525,11 @@ func (biz *Business) fire(b *turnBuilder, m *Machine, mv *move, trigger, inputID
 	}
 	if t := mv.t.OptIn; t != "" {
 		ev := evidence
+		if v := m.states[c.State].state.Prompt.Assign(string(biz.ID), m.Flow.Name, c.State, string(b.sess.Customer)); v != nil {
+			// The trigger is in the chain's hash, so the variant is as
+			// tamper-evident as the prompt text it names.
+			ev.Trigger = ExperimentTrigger(ev.Trigger, c.State, v.ID)
+		}
 		ev.Topic, ev.Category, ev.Status = t, biz.category(m, t), OptedIn
 		b.recordConsent(ev)
 		c.Stop = nil // a fresh opt-in supersedes a standing STOP
@@ -642,10 +647,19 @@ func (biz *Business) enter(b *turnBuilder, m *Machine, state flows.StateName, in
 	c := &b.turn.Conversation
 	st := m.states[state].state
 	c.State = state
-	p := st.Prompt.ForLanguage(language(c, m.Flow))
+	lang := language(c, m.Flow)
+	p := st.Prompt.ForLanguage(lang)
+	v := st.Prompt.Assign(string(biz.ID), m.Flow.Name, state, string(b.sess.Customer))
+	if v != nil {
+		p.Text = v.TextFor(lang)
+	}
 	p.Text = render(p.Text, biz, b.sess.Customer, m.Flow, c)
 	c.LastPrompt = p.Text
 	sent := b.reply(inReplyTo, p)
+	if v != nil && sent {
+		b.turn.Asks = append(b.turn.Asks, PromptAsk{Business: biz.ID, Customer: b.sess.Customer,
+			Flow: m.Flow.Name, FlowVersion: m.Flow.Version, State: state, Variant: v.ID, At: b.now})
+	}
 	c.PromptExpires = promptExpiry(m.Flow, c, b.now, sent)
 	c.Timers = timersFor(st, c, b.now)
 	if len(st.On) == 0 {

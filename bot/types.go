@@ -272,10 +272,27 @@ type Turn struct {
 	Deliveries []DeliveryRecord
 	Effects    []Effect // published from the outbox after the commit
 	At         time.Time
+	// Asks are the opt-in prompts of experiments shown in the turn, with
+	// the variant each showed: the denominator of an experiment's results.
+	Asks []PromptAsk
 	// Unsuppress, when set, is the customer hash whose suppression the
 	// turn lifts: the suppressed customer opted in again in the chat. The
 	// store keeps the list's row with the time it was lifted.
 	Unsuppress string
+}
+
+// PromptAsk records that the engine showed a customer the opt-in prompt of
+// a state with an experiment, and which variant of it. Stores keep it
+// with the turn's business and customer, and erasing the customer deletes
+// it.
+type PromptAsk struct {
+	Business    BusinessID      `json:"business"`
+	Customer    CustomerID      `json:"customer"`
+	Flow        string          `json:"flow"`
+	FlowVersion string          `json:"flow_version"`
+	State       flows.StateName `json:"state"`
+	Variant     string          `json:"variant"`
+	At          time.Time       `json:"at"`
 }
 
 // Inbound is a customer's message as the engine sees it.

@@ -42,6 +42,7 @@ func (s *Store) EraseCustomer(ctx context.Context, e bot.Erasure) error {
 	key := customerKey{e.Business, e.Customer}
 	delete(s.conversations, key)
 	delete(s.templates, key)
+	s.asks = slices.DeleteFunc(s.asks, func(a bot.PromptAsk) bool { return a.Business == e.Business && a.Customer == e.Customer })
 	for k, c := range s.deliveredTo {
 		if k.business == e.Business && c == e.Customer {
 			delete(s.deliveries, k)

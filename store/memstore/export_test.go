@@ -15,7 +15,7 @@ func (s *Store) Dump() string {
 	for _, o := range s.outbox {
 		b.WriteString(o.id + " " + string(o.effect) + "\n")
 	}
-	fmt.Fprintf(&b, "%+v\n", s.suppressions)
+	fmt.Fprintf(&b, "%+v\n%+v\n", s.suppressions, s.asks)
 	b.WriteString(s.dumpVerifications())
 	return b.String()
 }

@@ -32,7 +32,8 @@ type Store struct {
 	noOutbox      bool                              // WithoutOutbox
 	deliveredTo   map[messageKey]bot.CustomerID     // whose message each record is about
 	suppressions  map[suppressionKey]suppression
-	secretKey     []byte // the generated suppression key, once asked for
+	asks          []bot.PromptAsk // commit order
+	secretKey     []byte          // the generated suppression key, once asked for
 
 	ver verifications
 }
@@ -218,6 +219,10 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	for i := range deliveries {
 		deliveries[i].At = norm(deliveries[i].At)
 	}
+	asks := slices.Clone(turn.Asks)
+	for i := range asks {
+		asks[i].Business, asks[i].Customer, asks[i].At = turn.Business, turn.Customer, norm(asks[i].At)
+	}
 	conv := copyConversation(turn.Conversation)
 	at := turn.At
 	if at.IsZero() {
@@ -277,6 +282,7 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) error {
 	if len(templates) > 0 {
 		s.templates[key] = append(s.templates[key], templates...)
 	}
+	s.asks = append(s.asks, asks...)
 	for _, d := range deliveries { // a later record of the same message wins
 		s.deliveries[messageKey{turn.Business, d.MessageID}] = d
 		s.deliveredTo[messageKey{turn.Business, d.MessageID}] = turn.Customer

@@ -50,6 +50,7 @@ func (s *Store) EraseCustomer(ctx context.Context, e bot.Erasure) (err error) {
 		{"delete processed inputs", `DELETE FROM processed_inputs WHERE business = ? AND (dedup_id LIKE ? OR dedup_id LIKE ?)`,
 			[]any{e.Business, inbound, timer}},
 		{"delete outbox rows", outboxOf, []any{e.Business, e.Customer}},
+		{"delete prompt asks", `DELETE FROM prompt_asks WHERE business = ? AND customer = ?`, []any{e.Business, e.Customer}},
 		{"delete verifications", `DELETE FROM verifications WHERE business = ? AND customer = ?`, []any{e.Business, e.Customer}},
 	} {
 		if _, err := tx.ExecContext(ctx, s.rebind(d.query), d.args...); err != nil {

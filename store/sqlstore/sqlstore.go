@@ -508,6 +508,10 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 		effects[i] = []any{e.ID, string(data), atArg}
 	}
 	deliveries := deliveryRows(turn.Business, turn.Customer, turn.Deliveries, s.timeArg)
+	asks := make([][]any, len(turn.Asks))
+	for i, a := range turn.Asks {
+		asks[i] = []any{turn.Business, turn.Customer, a.Flow, a.FlowVersion, a.State, a.Variant, s.timeArg(a.At)}
+	}
 
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -550,6 +554,9 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	}
 	if err := s.insertRows(ctx, tx, "INSERT INTO sent_templates (business, customer, topic, at)", "", 4, templates); err != nil {
 		return fail("record templates", err)
+	}
+	if err := s.insertRows(ctx, tx, "INSERT INTO prompt_asks (business, customer, flow, flow_version, state, variant, at)", "", 7, asks); err != nil {
+		return fail("record prompt asks", err)
 	}
 	if err := s.insertRows(ctx, tx, "INSERT INTO message_status (business, message_id, status, at, customer)",
 		" ON CONFLICT (business, message_id) DO UPDATE SET status = excluded.status, at = excluded.at, customer = excluded.customer",

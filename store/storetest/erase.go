@@ -80,7 +80,8 @@ func seedCustomer(t *testing.T, s Store, b bot.BusinessID, c bot.CustomerID, mar
 		Consent:    []bot.ConsentEvent{ev, out},
 		Templates:  []bot.SentTemplate{{At: at, Topic: "order_updates"}},
 		Deliveries: []bot.DeliveryRecord{{MessageID: "wamid.out-" + mark, Status: bot.StatusDelivered, At: at}},
-		Effects:    []bot.Effect{eff}})
+		Effects:    []bot.Effect{eff},
+		Asks:       []bot.PromptAsk{{Flow: "retail", FlowVersion: "3f2a9c1b7d0e", State: "ask", Variant: "short", At: at}}})
 	// a timer's turn, and an effect already published
 	timerID := bot.DedupID(bot.InputTimer, "", c, "ask#0@1")
 	timerTurn := bot.Turn{Business: b, Customer: c, DedupID: timerID, At: at.Add(time.Second),
@@ -164,6 +165,13 @@ func testEraseLeavesNothing(t *testing.T, s EraseStore, dump Dump) {
 	}
 	if _, err := s.LatestVerification(t.Context(), acme, other); err != nil {
 		t.Errorf("the other customer's verification: %v", err)
+	}
+	asks, err := s.PromptAsks(t.Context(), acme, "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asks) != 1 || asks[0].Customer != other {
+		t.Errorf("prompt asks after the erase: %+v, want the other customer's only", asks)
 	}
 	if st, _ := s.MessageStatus(t.Context(), acme, "wamid.out-Zelda"); st != "" {
 		t.Errorf("the erased customer's message status is %q, want none", st)

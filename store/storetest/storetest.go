@@ -32,6 +32,10 @@ type Store interface {
 	// order after seq `after`; LedgerHeads the last hash of each business's
 	// chain (bot.VerifyLedger reads both).
 	bot.LedgerReader
+	// PromptAsks returns the experiment prompts shown to a business's
+	// customers at since or later, of one flow or of every flow (""),
+	// in commit order.
+	PromptAsks(ctx context.Context, business bot.BusinessID, flow string, since time.Time) ([]bot.PromptAsk, error)
 	// PruneProcessed forgets processed input ids whose turn's At is before
 	// `before` and reports how many it removed.
 	PruneProcessed(ctx context.Context, before time.Time) (int64, error)
@@ -108,6 +112,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	}
 	tests = append(tests, ledgerTests...)
 	tests = append(tests, verificationTests...)
+	tests = append(tests, askTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,33 @@
+package bot
+
+import (
+	"strings"
+
+	"github.com/optinbot/optinbot/flows"
+)
+
+// experimentMark separates the trigger of an opt-in from the experiment
+// variant of the prompt the customer answered.
+const experimentMark = "; experiment "
+
+// ExperimentTrigger appends to the trigger of an opt-in the variant of the
+// state's experiment the customer was shown: "button optin_yes; experiment
+// welcome/short". The ledger's hash chain covers the trigger, so old events
+// verify as they were and new ones carry the variant under the chain.
+func ExperimentTrigger(trigger string, state flows.StateName, variant string) string {
+	return trigger + experimentMark + string(state) + "/" + variant
+}
+
+// TriggerExperiment returns the state and variant ExperimentTrigger put in
+// a trigger; ok is false for a trigger without them.
+func TriggerExperiment(trigger string) (state flows.StateName, variant string, ok bool) {
+	i := strings.LastIndex(trigger, experimentMark)
+	if i < 0 {
+		return "", "", false
+	}
+	st, v, ok := strings.Cut(trigger[i+len(experimentMark):], "/")
+	if !ok || st == "" || v == "" {
+		return "", "", false
+	}
+	return flows.StateName(st), v, true
+}

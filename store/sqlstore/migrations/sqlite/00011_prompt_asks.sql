@@ -1,0 +1,19 @@
+-- +goose Up
+-- The opt-in prompts of experiments shown to customers (bot.PromptAsk), with
+-- the variant each showed: what `optinbot report experiments` counts as
+-- asked. Written in the turn's transaction; erasing a customer deletes them.
+CREATE TABLE prompt_asks (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    business     TEXT    NOT NULL,
+    customer     TEXT    NOT NULL,
+    flow         TEXT    NOT NULL,
+    flow_version TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    variant      TEXT    NOT NULL,
+    at           INTEGER NOT NULL
+);
+CREATE INDEX prompt_asks_business_flow_at ON prompt_asks (business, flow, at);
+CREATE INDEX prompt_asks_customer ON prompt_asks (business, customer);
+
+-- +goose Down
+DROP TABLE prompt_asks;
