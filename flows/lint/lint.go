@@ -153,6 +153,28 @@ func (c *checker) optInRequests() {
 			c.optInRequest(st.Prompt.Variants[lang].Text, lang, c.variantPos(st, lang),
 				subject+" in language "+quote(lang), topics, words, preferredOptOut(own))
 		}
+		// Every variant of an experiment is an opt-in request a customer
+		// may be shown, in each of its languages.
+		for i, v := range st.Prompt.Experiment {
+			vsubject := subject + ", experiment variant " + quote(v.ID)
+			vpath := []any{"states", string(name), "prompt", "experiment", i}
+			c.optInRequest(v.Text, c.f.Language, c.loc.pos(v.Pos, append(vpath, "text")...), vsubject, topics, optOut, preferredOptOut(optOut))
+			for _, lang := range langs {
+				text, ok := v.Languages[lang]
+				if !ok {
+					continue // the loader reports it
+				}
+				own := c.optOutOf(lang)
+				words := slices.Clone(optOut)
+				for _, w := range own {
+					if !slices.Contains(words, w) {
+						words = append(words, w)
+					}
+				}
+				c.optInRequest(text, lang, c.loc.pos(v.Pos, append(vpath, "variants", lang)...),
+					vsubject+" in language "+quote(lang), topics, words, preferredOptOut(own))
+			}
+		}
 	}
 }
 
