@@ -3,10 +3,12 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/optinbot/optinbot/bot"
+	"github.com/optinbot/optinbot/flows"
 )
 
 // TestExperimentShowsTheCustomersVariant: each customer sees the variant
@@ -99,4 +101,23 @@ func TestTriggerExperiment(t *testing.T) {
 	if got := bot.ExperimentTrigger("button optin_yes", "welcome", "short"); got != "button optin_yes; experiment welcome/short" {
 		t.Errorf("ExperimentTrigger = %q", got)
 	}
+}
+
+// FuzzTriggerExperiment: TriggerExperiment never panics, and reads back
+// what ExperimentTrigger wrote for any trigger, a state name and a
+// variant id (neither holds '/').
+func FuzzTriggerExperiment(f *testing.F) {
+	f.Add("button optin_yes", "welcome", "short")
+	f.Add("keyword yes; experiment a/b", "ask", "c-1")
+	f.Add("", "s", "v")
+	f.Fuzz(func(t *testing.T, trigger, state, variant string) {
+		bot.TriggerExperiment(trigger)
+		if state == "" || variant == "" || strings.ContainsAny(state+variant, "/") || strings.Contains(state+variant, "; experiment ") {
+			return
+		}
+		st, v, ok := bot.TriggerExperiment(bot.ExperimentTrigger(trigger, flows.StateName(state), variant))
+		if !ok || string(st) != state || v != variant {
+			t.Errorf("round trip of (%q, %q, %q) = %q, %q, %v", trigger, state, variant, st, v, ok)
+		}
+	})
 }
