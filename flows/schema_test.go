@@ -40,6 +40,7 @@ func TestSchemaAcceptsFlows(t *testing.T) {
 		"newSyntaxSeeds[3]":     []byte(newSyntaxSeeds[3]),
 		"goto and end together": []byte(minimal + "    on: [{else: true, goto: welcome, end: true}]\n"),
 		"handoffFlow":           []byte(handoffFlow),
+		"experimentFlow":        []byte(experimentFlow),
 	}
 	names, err := fs.Glob(examples.FS, "*.yaml")
 	if err != nil || len(names) == 0 {

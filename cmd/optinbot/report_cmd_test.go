@@ -92,6 +92,11 @@ func TestReportExperimentsCommand(t *testing.T) {
 			}
 		})
 	}
+	// The opt-ins name their variant in the trigger, under the hash chain:
+	// the ledger verifies.
+	if out, _, err := runCLI(t, "", "consent", "verify", "--config", cfg); err != nil || !strings.HasPrefix(out, "ok: 24 events in 1 chains verified\n") {
+		t.Errorf("consent verify (20 opt-ins, 4 STOPs): %v\n%s", err, out)
+	}
 	for _, args := range [][]string{
 		{"--business", "acme"},
 		{"--config", cfg},
