@@ -525,7 +525,7 @@ func (biz *Business) fire(b *turnBuilder, m *Machine, mv *move, trigger, inputID
 	}
 	if t := mv.t.OptIn; t != "" {
 		ev := evidence
-		if v := m.states[c.State].state.Prompt.Assign(string(biz.ID), m.Flow.Name, c.State, string(b.sess.Customer)); v != nil {
+		if v := m.variant(biz.ID, c.State, b.sess.Customer); v != nil {
 			// The trigger is in the chain's hash, so the variant is as
 			// tamper-evident as the prompt text it names.
 			ev.Trigger = ExperimentTrigger(ev.Trigger, c.State, v.ID)
@@ -649,7 +649,7 @@ func (biz *Business) enter(b *turnBuilder, m *Machine, state flows.StateName, in
 	c.State = state
 	lang := language(c, m.Flow)
 	p := st.Prompt.ForLanguage(lang)
-	v := st.Prompt.Assign(string(biz.ID), m.Flow.Name, state, string(b.sess.Customer))
+	v := m.variant(biz.ID, state, b.sess.Customer)
 	if v != nil {
 		p.Text = v.TextFor(lang)
 	}

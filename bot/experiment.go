@@ -31,3 +31,14 @@ func TriggerExperiment(trigger string) (state flows.StateName, variant string, o
 	}
 	return flows.StateName(st), v, true
 }
+
+// variant is the variant of the experiment of a state's prompt that the
+// customer is shown (see flows.Prompt.Assign), or nil when the state has
+// no experiment.
+func (m *Machine) variant(business BusinessID, state flows.StateName, customer CustomerID) *flows.Variant {
+	cs := m.states[state]
+	if cs == nil {
+		return nil
+	}
+	return cs.state.Prompt.Assign(string(business), m.Flow.Name, state, string(customer))
+}
