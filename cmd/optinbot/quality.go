@@ -122,7 +122,7 @@ func (w *qualityWatcher) handle(ctx context.Context, e envelope.ProviderEvent) e
 	}
 	if !rec.Downgrade {
 		if fresh {
-			w.log.Info().Str("business", string(biz)).Str("sender", rec.Sender).Str("event", rec.Event).
+			w.log.Info().Str("business", string(biz)).Str("event", rec.Event).
 				Str("rating", string(rec.Rating)).Str("tier", rec.Tier).Msg("sender quality update recorded")
 		}
 		return nil
