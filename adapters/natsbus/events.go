@@ -105,26 +105,9 @@ func (c *EventConsumer) ensure(ctx context.Context) (jetstream.Consumer, error) 
 // logged and retried with backoff. The event being handled when ctx ends
 // is finished.
 func (c *EventConsumer) Run(ctx context.Context) error {
-	retry := time.Duration(0)
-	for ctx.Err() == nil {
-		if retry > 0 {
-			select {
-			case <-ctx.Done():
-				continue
-			case <-time.After(retry):
-			}
-		}
-		started := time.Now()
-		err := c.consume(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if time.Since(started) > time.Minute {
-			retry = 0
-		}
-		retry = min(max(2*retry, 250*time.Millisecond), 30*time.Second)
-		c.log.Warn().Err(err).Dur("retry_in", retry).Msg("consuming provider events stopped; resuming")
-	}
+	KeepConsuming(ctx, c.consume, func(err error, retryIn time.Duration) {
+		c.log.Warn().Err(err).Dur("retry_in", retryIn).Msg("consuming provider events stopped; resuming")
+	})
 	return nil
 }
 
