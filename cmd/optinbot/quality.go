@@ -27,6 +27,7 @@ const qualityWindow = 24 * time.Hour
 // qualityStore records the sender numbers' quality events and says what
 // preceded them.
 type qualityStore interface {
+	QualityHistory(ctx context.Context, business bot.BusinessID) ([]bot.QualityEvent, error)
 	RecordQuality(ctx context.Context, id string, business bot.BusinessID, sender string,
 		build func(prev *bot.QualityEvent) bot.QualityEvent) (bot.QualityEvent, bool, error)
 	QualityContext(ctx context.Context, business bot.BusinessID, since, until time.Time) (bot.QualityContext, error)
@@ -60,6 +61,9 @@ func newQualityWatcher(ctx context.Context, js jetstream.JetStream, st qualitySt
 	}
 	w := &qualityWatcher{store: st, pub: pub, business: qualityBusiness(cfg), metrics: m, clock: time.Now,
 		log: log.With().Str("component", "quality").Logger()}
+	if err := w.restoreRatings(ctx, cfg); err != nil {
+		return nil, err
+	}
 	w.consumer, err = natsbus.NewEventConsumer(ctx, js, w.handle, natsbus.EventConsumerConfig{
 		Prefix: cfg.NATS.SubjectPrefix, Durable: natsbus.EventDurableName(cfg.NATS.SubjectPrefix, "quality"), Logger: log,
 	})
@@ -67,6 +71,27 @@ func newQualityWatcher(ctx context.Context, js jetstream.JetStream, st qualitySt
 		return nil, fmt.Errorf("quality watcher: %w", err)
 	}
 	return w, nil
+}
+
+// restoreRatings sets optinbot_quality_rating from each number's last
+// recorded event, so the gauge holds across restarts.
+func (w *qualityWatcher) restoreRatings(ctx context.Context, cfg *Config) error {
+	for _, b := range cfg.Business {
+		events, err := w.store.QualityHistory(ctx, bot.BusinessID(b.ID))
+		if err != nil {
+			return fmt.Errorf("quality watcher: %w", err)
+		}
+		last := map[string]bot.QualityRating{}
+		for _, e := range events {
+			last[e.Sender] = e.Rating
+		}
+		for sender, r := range last {
+			if r.Rank() >= 0 {
+				w.metrics.qualityRating.WithLabelValues(b.ID, sender).Set(float64(r.Rank()))
+			}
+		}
+	}
+	return nil
 }
 
 // qualityBusiness resolves the business of a number a quality update
