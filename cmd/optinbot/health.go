@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,11 +127,10 @@ type readyBody struct {
 // checks otherwise.
 func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	failing := r.check(req.Context())
-	body := readyBody{Ready: len(failing) == 0, Checks: []string{"store", "nats", "streams", "consumer", "draining"}}
+	body := readyBody{Ready: len(failing) == 0, Checks: []string{"consumer", "draining", "nats", "store", "streams"}}
 	if len(failing) > 0 {
 		body.Failing = failing
 	}
-	sort.Strings(body.Checks)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	if !body.Ready {

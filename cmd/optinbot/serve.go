@@ -32,8 +32,11 @@ requests from NATS JetStream, runs each customer's conversation, and
 publishes replies, consent changes and send decisions through the outbox.
 With api.listen set it also serves the business API (docs/api.md); a
 business with a consent_webhook gets every consent change POSTed to it,
-signed (docs/api.md, "Consent webhooks"). See
-config.example.yaml for every setting and docs/nats.md for the subjects.`,
+signed (docs/api.md, "Consent webhooks"). It records the providers'
+quality updates of the businesses' numbers and alerts on a downgrade
+(docs/quality.md). With metrics.listen set it serves /metrics, /healthz
+and /readyz there. See config.example.yaml for every setting and
+docs/nats.md for the subjects.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {
