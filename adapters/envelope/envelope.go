@@ -36,12 +36,14 @@ const (
 	TypeSignal     = "consent_signal"
 	TypeEvent      = "provider_event"
 	TypeDeadLetter = "dead_letter"
+	// The engine's alerts.
+	TypeQualityAlert = "quality_alert"
 )
 
 // Types lists every envelope type, in documentation order.
 var Types = []string{TypeInbound, TypeSend, TypeStatus, TypeOutbound, TypeConsent, TypeDecision,
 	TypeNotice, TypeHandoff, TypeHandoffMessage, TypeHandoffEnded, TypeHandoffRelease, TypeGrant,
-	TypeSignal, TypeEvent, TypeDeadLetter}
+	TypeSignal, TypeEvent, TypeDeadLetter, TypeQualityAlert}
 
 // header is what every envelope starts with. Embedded in the MarshalJSON
 // wrappers so "v" and "type" come first.
@@ -61,7 +63,7 @@ type Button struct {
 // SendRequest, DeliveryStatus, OutboundMessage, ConsentChange,
 // SendDecision, CustomerNotice, HandoffRequest, HandoffMessage,
 // HandoffEnded, HandoffRelease, ConsentGrantEnvelope, ConsentSignal,
-// ProviderEvent or DeadLetter.
+// ProviderEvent, DeadLetter or QualityAlert.
 // The error is an *Error.
 func Decode(data []byte) (any, error) {
 	typ, err := decodeHeader(data)
@@ -99,6 +101,8 @@ func Decode(data []byte) (any, error) {
 		return decodeEvent(data)
 	case TypeDeadLetter:
 		return decodeDeadLetter(data)
+	case TypeQualityAlert:
+		return decodeQualityAlert(data)
 	}
 	return nil, fieldErr("", "type", ErrUnknownType, "unknown type %q: want one of %s", typ, strings.Join(Types, ", "))
 }

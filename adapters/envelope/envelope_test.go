@@ -238,12 +238,14 @@ func TestTypedDecoders(t *testing.T) {
 		TypeHandoffMessage: func(b []byte) (any, error) { return DecodeHandoffMessage(b) },
 		TypeHandoffEnded:   func(b []byte) (any, error) { return DecodeHandoffEnded(b) },
 		TypeHandoffRelease: func(b []byte) (any, error) { return DecodeHandoffRelease(b) },
+		TypeQualityAlert:   func(b []byte) (any, error) { return DecodeQualityAlert(b) },
 	}
 	samples := map[string]string{
 		TypeInbound: "inbound_text", TypeSend: "send_template", TypeStatus: "status_opted_out",
 		TypeOutbound: "outbound_text", TypeConsent: "consent", TypeDecision: "decision_refused",
 		TypeNotice: "notice_held", TypeHandoff: "handoff", TypeGrant: "grant", TypeSignal: "signal_stop", TypeEvent: "event_quality", TypeDeadLetter: "deadletter",
 		TypeHandoffMessage: "handoff_message", TypeHandoffEnded: "handoff_ended", TypeHandoffRelease: "handoff_release",
+		TypeQualityAlert: "quality_alert",
 	}
 	if len(decoders) != len(Types) || len(samples) != len(Types) {
 		t.Fatalf("%d decoders and %d samples for %d types", len(decoders), len(samples), len(Types))
@@ -532,7 +534,7 @@ func TestSubjectKindsCovered(t *testing.T) {
 		seen[k] = "out"
 	}
 	for _, k := range []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal, SubjectOutbound, SubjectConsent,
-		SubjectDecision, SubjectDelivery, SubjectNotice, SubjectEvent, SubjectDeadLetter, SubjectHandoff, SubjectGrant, SubjectRelease} {
+		SubjectDecision, SubjectDelivery, SubjectNotice, SubjectEvent, SubjectDeadLetter, SubjectHandoff, SubjectGrant, SubjectRelease, SubjectAlert} {
 		if seen[k] == "" {
 			t.Errorf("kind %s is in no stream", k)
 		}

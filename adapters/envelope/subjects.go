@@ -29,6 +29,7 @@ const (
 	SubjectGrant    SubjectKind = "grant"    // ConsentGrantEnvelope, keyed by business
 	SubjectSignal   SubjectKind = "signal"   // ConsentSignal, keyed by sender
 	SubjectEvent    SubjectKind = "event"    // ProviderEvent, keyed by sender
+	SubjectAlert    SubjectKind = "alert"    // QualityAlert, keyed by business
 	// SubjectDeadLetter carries DeadLetter, keyed by provider.
 	SubjectDeadLetter SubjectKind = "deadletter"
 )
@@ -37,7 +38,7 @@ const (
 var (
 	InKinds  = []SubjectKind{SubjectInbound, SubjectSend, SubjectStatus, SubjectSignal, SubjectGrant, SubjectRelease}
 	OutKinds = []SubjectKind{SubjectOutbound, SubjectConsent, SubjectDecision, SubjectEvent, SubjectDeadLetter,
-		SubjectDelivery, SubjectNotice, SubjectHandoff}
+		SubjectDelivery, SubjectNotice, SubjectHandoff, SubjectAlert}
 )
 
 // Subjects builds the subjects under one prefix. The zero value uses
@@ -105,6 +106,9 @@ func (s Subjects) Signal(sender string) string { return s.For(SubjectSignal, sen
 
 // Event returns the subject of provider events for a sender.
 func (s Subjects) Event(sender string) string { return s.For(SubjectEvent, sender) }
+
+// Alert returns the subject of a business's alerts.
+func (s Subjects) Alert(business string) string { return s.For(SubjectAlert, business) }
 
 // DeadLetter returns the subject of a provider's dead letters.
 func (s Subjects) DeadLetter(provider string) string { return s.For(SubjectDeadLetter, provider) }

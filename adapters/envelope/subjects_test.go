@@ -75,6 +75,7 @@ func TestSubjects(t *testing.T) {
 		{s.DeadLetter("meta"), "test_ab12.v1.deadletter.meta"},
 		{s.Delivery("acme"), "test_ab12.v1.delivery.acme"},
 		{s.Notice("acme"), "test_ab12.v1.notice.acme"},
+		{s.Alert("acme"), "test_ab12.v1.alert.acme"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %s, want %s", tt.got, tt.want)

@@ -98,6 +98,15 @@ func (p *Publisher) Event(ctx context.Context, e envelope.ProviderEvent) (*jetst
 	return p.publish(ctx, p.outStream, p.subjects.Event(e.Sender), e.MsgID(), e)
 }
 
+// Alert publishes a quality alert on alert.<business> (<P>_OUT), with
+// Nats-Msg-Id "alert:" and its id.
+func (p *Publisher) Alert(ctx context.Context, a envelope.QualityAlert) (*jetstream.PubAck, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	return p.publish(ctx, p.outStream, p.subjects.Alert(string(a.Business)), a.MsgID(), a)
+}
+
 // DeadLetter publishes a dead letter on deadletter.<provider> (<P>_OUT),
 // with Nats-Msg-Id "dead:" and its id.
 func (p *Publisher) DeadLetter(ctx context.Context, d envelope.DeadLetter) (*jetstream.PubAck, error) {

@@ -45,7 +45,7 @@ func TestEnsureStreamsIdempotent(t *testing.T) {
 	p := b.prefix
 	inSubjects := []string{p + ".v1.inbound.>", p + ".v1.send.>", p + ".v1.status.>", p + ".v1.signal.>", p + ".v1.grant.>", p + ".v1.release.>"}
 	outSubjects := []string{p + ".v1.outbound.>", p + ".v1.consent.>", p + ".v1.decision.>", p + ".v1.event.>", p + ".v1.deadletter.>",
-		p + ".v1.delivery.>", p + ".v1.notice.>", p + ".v1.handoff.>"}
+		p + ".v1.delivery.>", p + ".v1.notice.>", p + ".v1.handoff.>", p + ".v1.alert.>"}
 	check(b.streams.In, inSubjects, DefaultDuplicates, jetstream.WorkQueuePolicy)
 	check(b.streams.Out, outSubjects, DefaultDuplicates, jetstream.LimitsPolicy)
 

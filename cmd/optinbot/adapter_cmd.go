@@ -59,7 +59,7 @@ func runAdapter(ctx context.Context, cfg *Config, name string, log zerolog.Logge
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	nc, js, err := connectNATS(cfg, log)
+	nc, js, err := connectNATS(cfg, log, nil)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func runAdapter(ctx context.Context, cfg *Config, name string, log zerolog.Logge
 	if err != nil {
 		return err
 	}
-	stopMetrics := serveMetrics(cfg, reg, log)
+	stopMetrics := serveMetrics(cfg, reg, nil, log)
 	defer stopMetrics()
 	if ready != nil {
 		ready(rt.addr())

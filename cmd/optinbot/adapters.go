@@ -34,7 +34,15 @@ type adapterRuntime struct {
 	server   *http.Server
 	listener net.Listener
 	senders  []*sender.Sender
+	mux      *http.ServeMux
 	log      zerolog.Logger
+}
+
+// ready serves /readyz on the webhook server too.
+func (rt *adapterRuntime) ready(h http.Handler) {
+	if rt.mux != nil {
+		rt.mux.Handle("GET /readyz", h)
+	}
 }
 
 // webhookPath is where a provider's webhooks are served.
@@ -67,9 +75,9 @@ func newAdapterRuntime(cfg *Config, js jetstream.JetStream, guard sender.Guard, 
 	if err != nil {
 		return nil, err
 	}
-	rt := &adapterRuntime{log: log}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	rt := &adapterRuntime{log: log, mux: mux}
+	healthRoutes(mux, nil)
 	for name, p := range providers {
 		mux.Handle(webhookPath(name), webhook.NewHandler(p.webhook, pub, webhook.Config{
 			MaxBody: cfg.Webhooks.MaxBody, Logger: log,

@@ -93,11 +93,16 @@ type CapsConfig struct {
 
 // BusinessConfig routes senders to a business and its flow.
 type BusinessConfig struct {
-	ID       string                       `yaml:"id"`
-	Flow     string                       `yaml:"flow"`
-	Senders  []string                     `yaml:"senders"`
-	Caps     CapsConfig                   `yaml:",inline"`
-	Keywords map[string]KeywordListConfig `yaml:"keywords"`
+	ID      string   `yaml:"id"`
+	Flow    string   `yaml:"flow"`
+	Senders []string `yaml:"senders"`
+	// QualityNumbers, optional, are the display numbers of the business's
+	// senders (15550101234), as Meta's quality updates name them; a quality
+	// update for a number no business lists goes to the only business, if
+	// there is one (docs/quality.md).
+	QualityNumbers []string                     `yaml:"quality_numbers"`
+	Caps           CapsConfig                   `yaml:",inline"`
+	Keywords       map[string]KeywordListConfig `yaml:"keywords"`
 	// ConsentWebhook, optional, is where every consent change of the
 	// business is POSTed, signed (docs/api.md, "Consent webhooks").
 	ConsentWebhook *ConsentWebhookConfig `yaml:"consent_webhook"`

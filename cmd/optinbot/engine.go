@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -64,10 +65,12 @@ type engine struct {
 	service  *bot.Service
 	relay    *natsbus.Relay
 	consumer *natsbus.Consumer
-	store    engineStore
-	js       jetstream.JetStream
-	opts     engineOptions
-	log      zerolog.Logger
+	// consuming is true while the consumer runs.
+	consuming atomic.Bool
+	store     engineStore
+	js        jetstream.JetStream
+	opts      engineOptions
+	log       zerolog.Logger
 }
 
 func newEngine(ctx context.Context, js jetstream.JetStream, st engineStore, businesses []bot.BusinessConfig,
@@ -91,7 +94,11 @@ func newEngine(ctx context.Context, js jetstream.JetStream, st engineStore, busi
 	if err != nil {
 		return nil, err
 	}
-	consumer, err := natsbus.NewConsumer(ctx, js, svc, natsbus.ConsumerConfig{
+	var handler natsbus.Engine = svc
+	if obs, ok := opts.Observer.(inboundObserver); ok {
+		handler = observedEngine{Service: svc, obs: obs}
+	}
+	consumer, err := natsbus.NewConsumer(ctx, js, handler, natsbus.ConsumerConfig{
 		Prefix: opts.Prefix, Workers: opts.Workers, Logger: log.With().Str("component", "consumer").Logger(),
 	})
 	if err != nil {
@@ -100,10 +107,34 @@ func newEngine(ctx context.Context, js jetstream.JetStream, st engineStore, busi
 	return &engine{streams: streams, service: svc, relay: relay, consumer: consumer, store: st, js: js, opts: opts, log: log}, nil
 }
 
+// inboundObserver sees every customer's message the engine committed, with
+// the turn's effects, when the commit is done.
+type inboundObserver interface {
+	ObserveInbound(in bot.Inbound, effects []bot.Effect, committed time.Time)
+}
+
+// observedEngine is the engine seen by an inboundObserver.
+type observedEngine struct {
+	*bot.Service
+	obs inboundObserver
+}
+
+func (e observedEngine) HandleInbound(ctx context.Context, in bot.Inbound) ([]bot.Effect, error) {
+	effects, err := e.Service.HandleInbound(ctx, in)
+	if err == nil && len(effects) > 0 {
+		e.obs.ObserveInbound(in, effects, time.Now())
+	}
+	return effects, err
+}
+
 // run consumes, publishes and prunes until ctx is done.
 func (e *engine) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return e.consumer.Run(ctx) })
+	g.Go(func() error {
+		e.consuming.Store(true)
+		defer e.consuming.Store(false)
+		return e.consumer.Run(ctx)
+	})
 	g.Go(func() error { return e.relay.Run(ctx) })
 	g.Go(func() error { e.prune(ctx); return nil })
 	g.Go(func() error { e.fireTimers(ctx); return nil })

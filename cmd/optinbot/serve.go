@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -33,8 +32,11 @@ requests from NATS JetStream, runs each customer's conversation, and
 publishes replies, consent changes and send decisions through the outbox.
 With api.listen set it also serves the business API (docs/api.md); a
 business with a consent_webhook gets every consent change POSTed to it,
-signed (docs/api.md, "Consent webhooks"). See
-config.example.yaml for every setting and docs/nats.md for the subjects.`,
+signed (docs/api.md, "Consent webhooks"). It records the providers'
+quality updates of the businesses' numbers and alerts on a downgrade
+(docs/quality.md). With metrics.listen set it serves /metrics, /healthz
+and /readyz there. See config.example.yaml for every setting and
+docs/nats.md for the subjects.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {
@@ -74,14 +76,14 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 		log.Warn().Msg("privacy.suppression_key is not set: using the key generated in the database; set one outside it")
 	}
 
-	nc, js, err := connectNATS(cfg, log)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+	nc, js, err := connectNATS(cfg, log, m)
 	if err != nil {
 		return err
 	}
 	defer nc.Drain()
 
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := newMetrics(reg)
 	eng, err := newEngine(ctx, js, st, businesses, engineOptions{
 		Prefix: cfg.NATS.SubjectPrefix, Workers: cfg.NATS.Workers, DuplicateWindow: cfg.NATS.DuplicateWindow,
 		Retention: cfg.Retention.ProcessedIDs, Observer: m, SuppressionKey: key,
@@ -101,11 +103,26 @@ func serve(ctx context.Context, cfg *Config, log zerolog.Logger, reg *prometheus
 	if err != nil {
 		return err
 	}
-	stopMetrics := serveMetrics(cfg, reg, log)
+	quality, err := newQualityWatcher(ctx, js, st, cfg, m, log)
+	if err != nil {
+		return err
+	}
+	ready := &readiness{store: st, nc: nc, js: js, streams: []string{eng.streams.In, eng.streams.Out},
+		consumer: eng.consuming.Load, metrics: m}
+	adapters.ready(ready)
+	stopMetrics := serveMetrics(cfg, reg, ready, log)
 	defer stopMetrics()
 	log.Info().Int("businesses", len(businesses)).Str("nats", cfg.NATS.URL).Str("prefix", cfg.NATS.SubjectPrefix).
 		Str("in", eng.streams.In).Str("out", eng.streams.Out).Msg("optinbot serving")
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		// Draining: /readyz answers 503 before anything stops.
+		<-gctx.Done()
+		ready.draining.Store(true)
+		return nil
+	})
+	g.Go(func() error { ready.watchStore(gctx, 15*time.Second); return nil })
+	g.Go(func() error { return quality.run(gctx) })
 	g.Go(func() error { return eng.run(gctx) })
 	g.Go(func() error { return adapters.run(gctx) })
 	if apiSrv != nil {
@@ -135,11 +152,19 @@ func newConsentHook(ctx context.Context, cfg *Config, js jetstream.JetStream, lo
 	return hook, nil
 }
 
-// connectNATS connects to the configured NATS server, reconnecting forever.
-func connectNATS(cfg *Config, log zerolog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+// connectNATS connects to the configured NATS server, reconnecting forever;
+// m, if set, follows the connection's state.
+func connectNATS(cfg *Config, log zerolog.Logger, m *metrics) (*nats.Conn, jetstream.JetStream, error) {
 	opts := []nats.Option{nats.Name("optinbot"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn().Err(err).Msg("NATS disconnected") }),
-		nats.ReconnectHandler(func(*nats.Conn) { log.Info().Msg("NATS reconnected") })}
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			m.natsConnected(false, false)
+			log.Warn().Err(err).Msg("NATS disconnected")
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			m.natsConnected(true, true)
+			log.Info().Msg("NATS reconnected")
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { m.natsConnected(false, false) })}
 	if cfg.NATS.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(cfg.NATS.CredsFile))
 	}
@@ -155,16 +180,18 @@ func connectNATS(cfg *Config, log zerolog.Logger) (*nats.Conn, jetstream.JetStre
 		nc.Close()
 		return nil, nil, fmt.Errorf("JetStream at %s: %w", cfg.NATS.URL, err)
 	}
+	m.natsConnected(true, false)
 	return nc, js, nil
 }
 
-// serveMetrics serves Prometheus metrics when configured; the returned
-// function stops the server.
-func serveMetrics(cfg *Config, reg *prometheus.Registry, log zerolog.Logger) func() {
+// serveMetrics serves Prometheus metrics on /metrics, with /healthz and,
+// when ready is set, /readyz, when configured; the returned function stops
+// the server.
+func serveMetrics(cfg *Config, reg *prometheus.Registry, ready http.Handler, log zerolog.Logger) func() {
 	if cfg.Metrics.Listen == "" {
 		return func() {}
 	}
-	srv := &http.Server{Addr: cfg.Metrics.Listen, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: cfg.Metrics.Listen, Handler: metricsHandler(reg, ready), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error().Err(err).Str("listen", cfg.Metrics.Listen).Msg("metrics server stopped")

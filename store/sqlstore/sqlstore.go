@@ -802,3 +802,11 @@ func (s *Store) pruneBefore(ctx context.Context, query, what string, before time
 	}
 	return n, nil
 }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	return nil
+}
