@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd(), newLintCmd(), newAdapterCmd(), newWebhookCmd(), newTestCmd(), newChatCmd(), newLedgerCmd(), newConsentCmd(), newAPIKeyCmd(), newCustomerCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd(), newLintCmd(), newAdapterCmd(), newWebhookCmd(), newTestCmd(), newChatCmd(), newLedgerCmd(), newConsentCmd(), newAPIKeyCmd(), newCustomerCmd(), newBenchCmd())
 	return root
 }
 
