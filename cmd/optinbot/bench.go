@@ -53,6 +53,7 @@ const benchPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disabl
 // benchConfig are the knobs of optinbot bench.
 type benchConfig struct {
 	Customers  int           // customers talking at once
+	Businesses int           // businesses the customers are spread over, each its own sender and ledger chain
 	Messages   int           // inbound messages to send in all (whole scripts); 0 with Duration 0 means one script per customer
 	Duration   time.Duration // stop starting scripts after this long; 0 means no limit
 	Rate       float64       // inbound messages per second; 0 means as fast as the engine answers
@@ -89,6 +90,7 @@ type benchReport struct {
 	Store     string `json:"store"`
 	NATS      string `json:"nats"`
 	Workers   int    `json:"workers"`
+	Business  int    `json:"businesses"`
 	CPUs      int    `json:"cpus"`
 	Customers int    `json:"customers"` // at once
 	Scripts   int    `json:"scripts"`   // customers who went through the script
@@ -189,6 +191,7 @@ violation exits with status 1.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&cfg.Customers, "customers", 10000, "customers talking at once")
+	f.IntVar(&cfg.Businesses, "businesses", 1, "businesses the customers are spread over (each has its own sender and consent ledger chain)")
 	f.IntVar(&cfg.Messages, "messages", 0, "inbound messages to send in all, in whole scripts of 4 (default: one script per customer, unless --duration)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "start new customers for this long, then wait for the last replies")
 	f.Float64Var(&cfg.Rate, "rate", 0, "inbound messages per second to aim at (default: as fast as the engine answers)")
@@ -295,7 +298,11 @@ func startBenchEnv(ctx context.Context, cfg benchConfig) (_ *benchEnv, err error
 	if err != nil {
 		return nil, fmt.Errorf("bench: the shipped flow does not load: %w", err)
 	}
-	businesses := []bot.BusinessConfig{{ID: flowtests.BusinessSlug(flow), Flow: flow, Source: src, Senders: []string{benchSender}}}
+	var businesses []bot.BusinessConfig
+	for i := range cfg.Businesses {
+		businesses = append(businesses, bot.BusinessConfig{ID: benchBusiness(flowtests.BusinessSlug(flow), i), Flow: flow, Source: src,
+			Senders: []string{benchSenderOf(i)}})
+	}
 	key, err := suppressionKey(ctx, nil, e.store)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -306,6 +313,22 @@ func startBenchEnv(ctx context.Context, cfg benchConfig) (_ *benchEnv, err error
 		return nil, fmt.Errorf("bench: start the engine: %w", err)
 	}
 	return e, nil
+}
+
+// benchBusiness is the id of the i-th business of the run.
+func benchBusiness(slug bot.BusinessID, i int) bot.BusinessID {
+	if i == 0 {
+		return slug
+	}
+	return slug + bot.BusinessID("-"+strconv.Itoa(i))
+}
+
+// benchSenderOf is the sender address of the i-th business of the run.
+func benchSenderOf(i int) string {
+	if i == 0 {
+		return benchSender
+	}
+	return benchSender + strconv.Itoa(i)
 }
 
 // benchSchema creates a fresh schema in the database at base and returns a
@@ -379,6 +402,9 @@ type benchRun struct {
 func runBench(ctx context.Context, cfg benchConfig) (*benchReport, error) {
 	if cfg.Customers <= 0 {
 		return nil, errors.New("bench: --customers must be at least 1")
+	}
+	if cfg.Businesses <= 0 {
+		cfg.Businesses = 1
 	}
 	if cfg.Publishers <= 0 {
 		cfg.Publishers = 1
@@ -581,7 +607,7 @@ func (r *benchRun) publishLoop(ctx context.Context, limiter *rate.Limiter) {
 		r.sent++
 		r.mu.Unlock()
 		msg := envelope.InboundMessage{
-			ID: benchMsgID(c.num, step), Provider: "bench", Sender: benchSender, From: c.id,
+			ID: benchMsgID(c.num, step), Provider: "bench", Sender: benchSenderOf(c.num % r.cfg.Businesses), From: c.id,
 			Timestamp: now.UTC(), Text: benchScript[step],
 		}
 		if _, err := r.pub.Inbound(ctx, msg); err != nil {
@@ -738,7 +764,7 @@ func (r *benchRun) report(cfg benchConfig, env *benchEnv) *benchReport {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := &benchReport{
-		Store: env.storeName, NATS: env.natsName, Workers: cfg.Workers, CPUs: runtime.GOMAXPROCS(0),
+		Store: env.storeName, NATS: env.natsName, Workers: cfg.Workers, Business: cfg.Businesses, CPUs: runtime.GOMAXPROCS(0),
 		Customers: cfg.Customers, Scripts: r.started, Sent: r.sent, Replies: r.replies, Consent: r.consent,
 		PublishErrors: r.pubErrs, Duplicates: r.dups, OutOfOrder: r.outOfOrder, Unexpected: r.unexpected,
 	}
@@ -843,7 +869,7 @@ func summarise(lat []time.Duration) benchLatency {
 }
 
 func printBenchReport(w io.Writer, r *benchReport) {
-	fmt.Fprintf(w, "store %s, NATS %s, %d workers, GOMAXPROCS %d\n", r.Store, r.NATS, r.Workers, r.CPUs)
+	fmt.Fprintf(w, "store %s, NATS %s, %d workers, %d businesses, GOMAXPROCS %d\n", r.Store, r.NATS, r.Workers, r.Business, r.CPUs)
 	fmt.Fprintf(w, "customers       %d at once, %d in all\n", r.Customers, r.Scripts)
 	fmt.Fprintf(w, "messages        %d sent, %d replies, %d consent changes, %d opt-outs in the ledger\n", r.Sent, r.Replies, r.Consent, r.Ledger)
 	fmt.Fprintf(w, "throughput      %.0f msgs/s over %.1fs (median second %d, best %d)\n", r.MsgsPerSec, r.Seconds, r.MedianPerSec, r.PeakPerSec)

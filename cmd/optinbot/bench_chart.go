@@ -33,7 +33,7 @@ func writeBenchChart(path string, r *benchReport) error {
 	row := func(k, v string) {
 		fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td></tr>\n", html.EscapeString(k), html.EscapeString(v))
 	}
-	row("setup", fmt.Sprintf("store %s, NATS %s, %d workers, GOMAXPROCS %d", r.Store, r.NATS, r.Workers, r.CPUs))
+	row("setup", fmt.Sprintf("store %s, NATS %s, %d workers, %d businesses, GOMAXPROCS %d", r.Store, r.NATS, r.Workers, r.Business, r.CPUs))
 	row("customers", fmt.Sprintf("%d at once, %d in all", r.Customers, r.Scripts))
 	row("throughput", fmt.Sprintf("%.0f msgs/s over %.1fs (median second %d, best %d)", r.MsgsPerSec, r.Seconds, r.MedianPerSec, r.PeakPerSec))
 	lat := func(l benchLatency) string {

@@ -18,7 +18,7 @@ import (
 func TestBenchShortRun(t *testing.T) {
 	chart := filepath.Join(t.TempDir(), "bench.html")
 	stdout, stderr, err := runCLI(t, "", "bench", "--customers", "50", "--messages", "400", "--store", "sqlite",
-		"--workers", "4", "--publishers", "8", "--json", "--chart", chart, "--progress-every", "1h")
+		"--workers", "4", "--publishers", "8", "--businesses", "3", "--json", "--chart", chart, "--progress-every", "1h")
 	if err != nil {
 		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr)
 	}
