@@ -93,7 +93,8 @@ type benchReport struct {
 	Business  int    `json:"businesses"`
 	CPUs      int    `json:"cpus"`
 	Customers int    `json:"customers"` // at once
-	Scripts   int    `json:"scripts"`   // customers who went through the script
+	Scripts   int    `json:"scripts"`   // customers who started the script
+	Finished  int    `json:"finished"`  // customers who went through it: every reply and the opt-out
 	Sent      int    `json:"sent"`      // inbound messages published
 	Replies   int    `json:"replies"`   // outbound replies matched to an inbound message
 	Consent   int    `json:"consent_changes"`
@@ -119,6 +120,7 @@ type benchReport struct {
 	Unexpected    int `json:"unexpected_replies"`
 	MissingOptOut int `json:"stops_without_consent_change"`
 	MissingLedger int `json:"stops_not_in_ledger"`
+	Violated      int `json:"violations"`
 
 	timeline []benchSecond
 	replyLat []time.Duration
@@ -370,6 +372,7 @@ type benchCustomer struct {
 	sentAt  [4]time.Time
 	replies [4]int
 	optOut  bool
+	failed  bool // a message could not be published
 }
 
 // benchRun is the load generator's state.
@@ -378,11 +381,16 @@ type benchRun struct {
 	pub   *natsbus.Publisher
 	start time.Time
 
-	mu         sync.Mutex
-	customers  map[int]*benchCustomer
-	started    int // scripts started
-	active     int // scripts not finished
-	stopping   bool
+	mu        sync.Mutex
+	customers map[int]*benchCustomer
+	started   int // scripts started
+	// pending counts what the run still waits for: customers queued to
+	// speak, messages sent and not answered, STOPs sent and not seen as
+	// an opt-out. The run is over when nothing is pending and no customer
+	// may start.
+	pending    int
+	finished   int  // scripts finished
+	stopping   bool // no more messages are sent
 	sent       int
 	replies    int
 	consent    int
@@ -396,7 +404,7 @@ type benchRun struct {
 	unexpected int
 
 	ready chan *benchCustomer
-	idle  chan struct{} // closed when nothing is active after stopping
+	idle  chan struct{} // closed when nothing is pending and no customer may start
 }
 
 func runBench(ctx context.Context, cfg benchConfig) (*benchReport, error) {
@@ -498,9 +506,7 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchReport, error) {
 	}
 	r.mu.Lock()
 	r.stopping = true
-	if r.active == 0 {
-		r.closeIdleLocked()
-	}
+	r.checkIdleLocked()
 	r.mu.Unlock()
 	if interrupted == nil {
 		drain := time.NewTimer(cfg.Drain)
@@ -533,6 +539,7 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchReport, error) {
 	if rep.Ledger, rep.MissingLedger, err = r.checkLedger(ctx, env.store); err != nil {
 		return nil, err
 	}
+	rep.Violated = rep.Violations()
 	if cfg.Chart != "" {
 		if err := writeBenchChart(cfg.Chart, rep); err != nil {
 			return nil, err
@@ -552,14 +559,19 @@ func (r *benchRun) startScriptLocked() bool {
 	}
 	n := r.started
 	r.started++
-	r.active++
+	r.pending++
 	c := &benchCustomer{id: bot.CustomerID("+1" + strconv.Itoa(2000000000+n)), num: n}
 	r.customers[n] = c
 	r.ready <- c
 	return true
 }
 
-func (r *benchRun) closeIdleLocked() {
+// checkIdleLocked ends the run when nothing is pending: no customer may
+// start (every start is pending until its script finishes).
+func (r *benchRun) checkIdleLocked() {
+	if r.pending > 0 {
+		return
+	}
 	select {
 	case <-r.idle:
 	default:
@@ -601,10 +613,20 @@ func (r *benchRun) publishLoop(ctx context.Context, limiter *rate.Limiter) {
 			}
 		}
 		r.mu.Lock()
+		if r.stopping {
+			r.pending-- // the customer says no more
+			r.checkIdleLocked()
+			r.mu.Unlock()
+			continue
+		}
 		step := c.next
 		now := time.Now()
 		c.sentAt[step] = now
 		r.sent++
+		stop := step == len(benchScript)-1
+		if stop {
+			r.pending++ // the opt-out, as well as the reply
+		}
 		r.mu.Unlock()
 		msg := envelope.InboundMessage{
 			ID: benchMsgID(c.num, step), Provider: "bench", Sender: benchSenderOf(c.num % r.cfg.Businesses), From: c.id,
@@ -617,6 +639,12 @@ func (r *benchRun) publishLoop(ctx context.Context, limiter *rate.Limiter) {
 			r.cfg.Log.Warn().Err(err).Msg("bench: publish failed")
 			r.mu.Lock()
 			r.pubErrs++
+			c.failed = true
+			r.pending-- // no reply will come
+			if stop {
+				r.pending-- // nor an opt-out
+			}
+			r.checkIdleLocked()
 			r.mu.Unlock()
 		}
 	}
@@ -656,10 +684,11 @@ func (r *benchRun) handle(m jetstream.Msg) {
 		r.replyLat = append(r.replyLat, now.Sub(c.sentAt[step]))
 		r.replyAt = append(r.replyAt, now.Sub(r.start))
 		c.next++
-		if c.next < len(benchScript) {
-			r.ready <- c
+		if c.next < len(benchScript) && !r.stopping {
+			r.ready <- c // pending: the reply turns into the next message
 			return
 		}
+		r.pending--
 		r.finishLocked(c)
 	case envelope.ConsentChange:
 		r.consent++
@@ -674,23 +703,19 @@ func (r *benchRun) handle(m jetstream.Msg) {
 		}
 		c.optOut = true
 		r.stopLat = append(r.stopLat, now.Sub(c.sentAt[step]))
-		if c.next == len(benchScript) {
-			r.finishLocked(c)
-		}
+		r.pending--
+		r.finishLocked(c)
 	}
 }
 
 // finishLocked ends a customer's script once both the last reply and the
-// opt-out arrived, and starts the next customer.
+// opt-out arrived, and starts the next customer in its place.
 func (r *benchRun) finishLocked(c *benchCustomer) {
-	if c.next < len(benchScript) || !c.optOut {
-		return
+	if c.next == len(benchScript) && c.optOut {
+		r.finished++
+		r.startScriptLocked()
 	}
-	r.active--
-	if !r.startScriptLocked() && r.active == 0 {
-		r.stopping = true
-		r.closeIdleLocked()
-	}
+	r.checkIdleLocked()
 }
 
 // progress shows the run's progress until the returned function is called.
@@ -765,16 +790,16 @@ func (r *benchRun) report(cfg benchConfig, env *benchEnv) *benchReport {
 	defer r.mu.Unlock()
 	rep := &benchReport{
 		Store: env.storeName, NATS: env.natsName, Workers: cfg.Workers, Business: cfg.Businesses, CPUs: runtime.GOMAXPROCS(0),
-		Customers: cfg.Customers, Scripts: r.started, Sent: r.sent, Replies: r.replies, Consent: r.consent,
+		Customers: cfg.Customers, Scripts: r.started, Finished: r.finished, Sent: r.sent, Replies: r.replies, Consent: r.consent,
 		PublishErrors: r.pubErrs, Duplicates: r.dups, OutOfOrder: r.outOfOrder, Unexpected: r.unexpected,
 	}
 	for _, c := range r.customers {
 		for step := range benchScript {
-			if c.replies[step] == 0 {
+			if !c.sentAt[step].IsZero() && c.replies[step] == 0 && !(c.failed && step == c.next) {
 				rep.Lost++
 			}
 		}
-		if !c.optOut {
+		if stop := len(benchScript) - 1; !c.sentAt[stop].IsZero() && !c.optOut && !(c.failed && c.next == stop) {
 			rep.MissingOptOut++
 		}
 	}
@@ -837,8 +862,8 @@ func (r *benchRun) checkLedger(ctx context.Context, st *sqlstore.Store) (found, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for num, c := range r.customers {
-		if c.sentAt[len(benchScript)-1].IsZero() {
-			continue // never said STOP: already counted as lost replies
+		if stop := len(benchScript) - 1; c.sentAt[stop].IsZero() || (c.failed && c.next == stop) {
+			continue // never said STOP
 		}
 		if seen[num] {
 			found++
@@ -870,7 +895,7 @@ func summarise(lat []time.Duration) benchLatency {
 
 func printBenchReport(w io.Writer, r *benchReport) {
 	fmt.Fprintf(w, "store %s, NATS %s, %d workers, %d businesses, GOMAXPROCS %d\n", r.Store, r.NATS, r.Workers, r.Business, r.CPUs)
-	fmt.Fprintf(w, "customers       %d at once, %d in all\n", r.Customers, r.Scripts)
+	fmt.Fprintf(w, "customers       %d at once, %d in all, %d through the script\n", r.Customers, r.Scripts, r.Finished)
 	fmt.Fprintf(w, "messages        %d sent, %d replies, %d consent changes, %d opt-outs in the ledger\n", r.Sent, r.Replies, r.Consent, r.Ledger)
 	fmt.Fprintf(w, "throughput      %.0f msgs/s over %.1fs (median second %d, best %d)\n", r.MsgsPerSec, r.Seconds, r.MedianPerSec, r.PeakPerSec)
 	lat := func(name string, l benchLatency) {

@@ -23,18 +23,18 @@ func TestBenchShortRun(t *testing.T) {
 		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr)
 	}
 	var rep struct {
-		Customers, Scripts, Sent, Replies int
-		Consent                           int                 `json:"consent_changes"`
-		Ledger                            int                 `json:"ledger_events"`
-		Lost                              int                 `json:"lost_replies"`
-		Duplicates                        int                 `json:"duplicate_replies"`
-		OutOfOrder                        int                 `json:"out_of_order_replies"`
-		Unexpected                        int                 `json:"unexpected_replies"`
-		PublishErrors                     int                 `json:"publish_errors"`
-		MissingOptOut                     int                 `json:"stops_without_consent_change"`
-		MissingLedger                     int                 `json:"stops_not_in_ledger"`
-		Reply                             struct{ Count int } `json:"inbound_to_outbound"`
-		Stop                              struct{ Count int } `json:"stop_to_consent_change"`
+		Customers, Scripts, Finished, Sent, Replies int
+		Consent                                     int                 `json:"consent_changes"`
+		Ledger                                      int                 `json:"ledger_events"`
+		Lost                                        int                 `json:"lost_replies"`
+		Duplicates                                  int                 `json:"duplicate_replies"`
+		OutOfOrder                                  int                 `json:"out_of_order_replies"`
+		Unexpected                                  int                 `json:"unexpected_replies"`
+		PublishErrors                               int                 `json:"publish_errors"`
+		MissingOptOut                               int                 `json:"stops_without_consent_change"`
+		MissingLedger                               int                 `json:"stops_not_in_ledger"`
+		Reply                                       struct{ Count int } `json:"inbound_to_outbound"`
+		Stop                                        struct{ Count int } `json:"stop_to_consent_change"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
@@ -42,6 +42,7 @@ func TestBenchShortRun(t *testing.T) {
 	want := map[string][2]int{
 		"customers":       {rep.Customers, 50},
 		"scripts":         {rep.Scripts, 100},
+		"finished":        {rep.Finished, 100},
 		"sent":            {rep.Sent, 400},
 		"replies":         {rep.Replies, 400},
 		"consent changes": {rep.Consent, 200}, // an opt-in and an opt-out each
@@ -97,6 +98,27 @@ func checkChart(t *testing.T, path string) {
 	}
 	if svgs != 2 || rects < 4 {
 		t.Errorf("chart has %d svg and %d rect elements, want 2 charts with bars", svgs, rects)
+	}
+}
+
+// TestBenchStopsMidScript ends the run while customers are mid-script: the
+// customers stop talking, and what was sent is still answered, each STOP
+// sent still opts out.
+func TestBenchStopsMidScript(t *testing.T) {
+	stdout, stderr, err := runCLI(t, "", "bench", "--customers", "200", "--duration", "1ms", "--store", "sqlite",
+		"--workers", "4", "--json", "--progress-every", "1h")
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr)
+	}
+	var rep struct {
+		Sent, Replies int
+		Violations    int `json:"violations"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+	if rep.Sent == 0 || rep.Replies != rep.Sent || rep.Violations != 0 {
+		t.Errorf("sent %d, replies %d, violations %d: want every message sent answered\n%s", rep.Sent, rep.Replies, rep.Violations, stdout)
 	}
 }
 
