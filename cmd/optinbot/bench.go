@@ -120,6 +120,7 @@ type benchReport struct {
 	Unexpected    int `json:"unexpected_replies"`
 	MissingOptOut int `json:"stops_without_consent_change"`
 	MissingLedger int `json:"stops_not_in_ledger"`
+	ChainBreaks   int `json:"ledger_chain_breaks"`
 	Violated      int `json:"violations"`
 
 	timeline []benchSecond
@@ -134,7 +135,7 @@ type benchSecond struct {
 
 // Violations is the number of correctness problems the run found.
 func (r *benchReport) Violations() int {
-	return r.PublishErrors + r.Lost + r.Duplicates + r.OutOfOrder + r.Unexpected + r.MissingOptOut + r.MissingLedger
+	return r.PublishErrors + r.Lost + r.Duplicates + r.OutOfOrder + r.Unexpected + r.MissingOptOut + r.MissingLedger + r.ChainBreaks
 }
 
 func newBenchCmd() *cobra.Command {
@@ -536,7 +537,7 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchReport, error) {
 		rep.CPUPerMsg = (rep.CPUUserSec + rep.CPUSysSec) / float64(rep.Replies) * 1e6
 	}
 	rep.PeakRSSMB = float64(after.Maxrss) / 1024 // kilobytes on Linux
-	if rep.Ledger, rep.MissingLedger, err = r.checkLedger(ctx, env.store); err != nil {
+	if rep.Ledger, rep.MissingLedger, rep.ChainBreaks, err = r.checkLedger(ctx, env.store); err != nil {
 		return nil, err
 	}
 	rep.Violated = rep.Violations()
@@ -836,18 +837,26 @@ func (r *benchRun) report(cfg benchConfig, env *benchEnv) *benchReport {
 	return rep
 }
 
-// checkLedger reads the ledger and counts the run's opt-outs in it and the
-// STOPs whose opt-out is missing.
-func (r *benchRun) checkLedger(ctx context.Context, st *sqlstore.Store) (found, missing int, err error) {
+// checkLedger reads the ledger, checking its hash chains as it goes, and
+// counts the run's opt-outs in it and the STOPs whose opt-out is missing.
+func (r *benchRun) checkLedger(ctx context.Context, st *sqlstore.Store) (found, missing, breaks int, err error) {
 	seen := map[int]bool{}
+	var chains bot.ChainVerifier
 	var after int64
 	for {
 		page, err := st.Ledger(ctx, after, 5000)
 		if err != nil {
-			return 0, 0, fmt.Errorf("bench: read the ledger: %w", err)
+			return 0, 0, 0, fmt.Errorf("bench: read the ledger: %w", err)
 		}
 		for _, e := range page {
 			after = e.Seq
+			if breaks == 0 {
+				if err := chains.Add(e); err != nil {
+					// Every later event of the business would break too: report the first.
+					r.cfg.Log.Error().Err(err).Msg("bench: the ledger's hash chain is broken")
+					breaks++
+				}
+			}
 			if e.Event.Status != bot.OptedOut {
 				continue
 			}
@@ -871,7 +880,7 @@ func (r *benchRun) checkLedger(ctx context.Context, st *sqlstore.Store) (found, 
 			missing++
 		}
 	}
-	return found, missing, nil
+	return found, missing, breaks, nil
 }
 
 func summarise(lat []time.Duration) benchLatency {
@@ -905,6 +914,6 @@ func printBenchReport(w io.Writer, r *benchReport) {
 	lat("in→out", r.Reply)
 	lat("STOP→consent", r.StopToOK)
 	fmt.Fprintf(w, "CPU             %.1fs user + %.1fs sys (%.0fµs per message), peak RSS %.0f MB\n", r.CPUUserSec, r.CPUSysSec, r.CPUPerMsg, r.PeakRSSMB)
-	fmt.Fprintf(w, "violations      %d (lost %d, duplicate %d, out of order %d, unexpected %d, publish errors %d, STOP without opt-out %d, STOP not in ledger %d)\n",
-		r.Violations(), r.Lost, r.Duplicates, r.OutOfOrder, r.Unexpected, r.PublishErrors, r.MissingOptOut, r.MissingLedger)
+	fmt.Fprintf(w, "violations      %d (lost %d, duplicate %d, out of order %d, unexpected %d, publish errors %d, STOP without opt-out %d, STOP not in ledger %d, ledger chain breaks %d)\n",
+		r.Violations(), r.Lost, r.Duplicates, r.OutOfOrder, r.Unexpected, r.PublishErrors, r.MissingOptOut, r.MissingLedger, r.ChainBreaks)
 }

@@ -33,6 +33,7 @@ func TestBenchShortRun(t *testing.T) {
 		PublishErrors                               int                 `json:"publish_errors"`
 		MissingOptOut                               int                 `json:"stops_without_consent_change"`
 		MissingLedger                               int                 `json:"stops_not_in_ledger"`
+		ChainBreaks                                 int                 `json:"ledger_chain_breaks"`
 		Reply                                       struct{ Count int } `json:"inbound_to_outbound"`
 		Stop                                        struct{ Count int } `json:"stop_to_consent_change"`
 	}
@@ -56,6 +57,7 @@ func TestBenchShortRun(t *testing.T) {
 		"publish errors":  {rep.PublishErrors, 0},
 		"missing opt-out": {rep.MissingOptOut, 0},
 		"missing ledger":  {rep.MissingLedger, 0},
+		"chain breaks":    {rep.ChainBreaks, 0},
 	}
 	for what, gw := range want {
 		if gw[0] != gw[1] {
