@@ -828,9 +828,11 @@ func (r *benchRun) report(cfg benchConfig, env *benchEnv) *benchReport {
 		perSec = append(perSec, len(lat))
 		rep.PeakPerSec = max(rep.PeakPerSec, len(lat))
 	}
-	if len(perSec) > 2 {
-		// The first and last seconds are ramp-up and drain.
-		mid := append([]int(nil), perSec[1:len(perSec)-1]...)
+	if len(perSec) > 0 {
+		mid := append([]int(nil), perSec...)
+		if len(mid) > 2 {
+			mid = mid[1 : len(mid)-1] // the first and last seconds are ramp-up and drain
+		}
 		slices.Sort(mid)
 		rep.MedianPerSec = mid[len(mid)/2]
 	}
