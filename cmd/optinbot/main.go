@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd(), newLintCmd(), newAdapterCmd(), newWebhookCmd(), newTestCmd(), newChatCmd(), newLedgerCmd(), newConsentCmd(), newAPIKeyCmd(), newCustomerCmd(), newReportCmd(), newQualityCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSimulateCmd(), newLintCmd(), newAdapterCmd(), newWebhookCmd(), newTestCmd(), newChatCmd(), newLedgerCmd(), newConsentCmd(), newAPIKeyCmd(), newCustomerCmd(), newReportCmd(), newQualityCmd(), newBenchCmd())
 	return root
 }
 

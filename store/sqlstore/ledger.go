@@ -86,19 +86,14 @@ func (s *Store) appendEvents(ctx context.Context, tx *sqlx.Tx, events []bot.Cons
 }
 
 // lockHead returns the last hash of the business's chain ("" before its
-// first event) and, in PostgreSQL, holds the head's row lock until tx ends.
+// first event) and, in PostgreSQL, holds the head's row lock until tx ends:
+// one statement creates the head if need be and locks it (the no-op update
+// of an existing head takes its row lock, as SELECT … FOR UPDATE would).
 // SQLite transactions already hold the database's one write lock.
 func (s *Store) lockHead(ctx context.Context, tx *sqlx.Tx, business bot.BusinessID) (string, error) {
-	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO ledger_heads (business, hash) VALUES (?, '')
-		ON CONFLICT (business) DO NOTHING`), business); err != nil {
-		return "", fmt.Errorf("create the ledger head of %s: %w", business, err)
-	}
-	q := `SELECT hash FROM ledger_heads WHERE business = ?`
-	if !s.sqlite {
-		q += ` FOR UPDATE`
-	}
 	var head string
-	if err := tx.GetContext(ctx, &head, s.rebind(q), business); err != nil {
+	if err := tx.GetContext(ctx, &head, s.rebind(`INSERT INTO ledger_heads (business, hash) VALUES (?, '')
+		ON CONFLICT (business) DO UPDATE SET hash = ledger_heads.hash RETURNING hash`), business); err != nil {
 		return "", fmt.Errorf("lock the ledger head of %s: %w", business, err)
 	}
 	return head, nil

@@ -549,9 +549,6 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 	if err := s.insertRows(ctx, tx, "INSERT INTO timers (business, customer, id, due_at, state, transition)", "", 6, timers); err != nil {
 		return fail("save timers", err)
 	}
-	if err := s.appendEvents(ctx, tx, turn.Consent); err != nil {
-		return fail("append consent events", err)
-	}
 	if err := s.insertRows(ctx, tx, "INSERT INTO sent_templates (business, customer, topic, at)", "", 4, templates); err != nil {
 		return fail("record templates", err)
 	}
@@ -570,6 +567,11 @@ func (s *Store) Commit(ctx context.Context, turn bot.Turn) (err error) {
 		if err := s.liftSuppression(ctx, tx, turn.Business, turn.Unsuppress, atArg); err != nil {
 			return fail("lift suppression", err)
 		}
+	}
+	// Last: appending locks the business's ledger head until the commit,
+	// and every consent change of the business waits for that lock.
+	if err := s.appendEvents(ctx, tx, turn.Consent); err != nil {
+		return fail("append consent events", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail("commit", err)
