@@ -407,31 +407,17 @@ func (r *runner) run(_ string, j job) {
 // keepAlive tells JetStream every held message is being worked on, until
 // stopped.
 func (r *runner) keepAlive() (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(max(r.h.cfg.AckWait/3, 10*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				r.mu.Lock()
-				msgs := make([]jetstream.Msg, 0, len(r.held))
-				for _, m := range r.held {
-					msgs = append(msgs, m)
-				}
-				r.mu.Unlock()
-				for _, m := range msgs {
-					_ = m.InProgress()
-				}
-			}
+	return natsbus.Ticking(max(r.h.cfg.AckWait/3, 10*time.Millisecond), func() {
+		r.mu.Lock()
+		msgs := make([]jetstream.Msg, 0, len(r.held))
+		for _, m := range r.held {
+			msgs = append(msgs, m)
 		}
-	}()
-	return func() { close(done); wg.Wait() }
+		r.mu.Unlock()
+		for _, m := range msgs {
+			_ = m.InProgress()
+		}
+	})
 }
 
 // answer is the result of one attempt.

@@ -34,3 +34,26 @@ func KeepConsuming(ctx context.Context, consume func(context.Context) error, sto
 		stopped(err, retry)
 	}
 }
+
+// Ticking calls tick every interval from a goroutine of its own until
+// stop is called; stop waits for a tick in progress. The senders and the
+// consent webhooks use it to tell JetStream, at a third of the ack wait,
+// that messages they hold are still being worked on.
+func Ticking(interval time.Duration, tick func()) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				tick()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

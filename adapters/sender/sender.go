@@ -35,7 +35,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -512,23 +511,7 @@ func (s *Sender) handle(r *runner, j job) {
 
 // keepAlive tells JetStream the message is being worked on until stopped.
 func (h *handling) keepAlive() (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(max(h.s.cfg.AckWait/3, 10*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				_ = h.j.msg.InProgress()
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
+	return natsbus.Ticking(max(h.s.cfg.AckWait/3, 10*time.Millisecond), func() { _ = h.j.msg.InProgress() })
 }
 
 func (h *handling) run() {
